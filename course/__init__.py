@@ -1,0 +1,1 @@
+"""Relational Prescribing course engine (never imports streamlit outside course/ui/)."""

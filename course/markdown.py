@@ -1,0 +1,75 @@
+"""Safe Markdown rendering for content and learner text.
+
+markdown-it-py's "js-default" preset has raw HTML, linkify and typographer off and refuses
+`javascript:`, `vbscript:`, `file:` and non-image `data:` links. The HTML it produces is shown with
+`st.html`, which sanitises again with DOMPurify; nothing is ever passed to
+`unsafe_allow_html=True`. Headings get stable ids so a section can be linked to.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    title: str
+    anchor: str
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    return MarkdownIt("js-default")
+
+
+def slugify(text: str) -> str:
+    """A URL fragment for a heading: lower-case ASCII words joined by hyphens."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
+
+
+def _anchor_headings(tokens: list[Token]) -> list[Heading]:
+    headings: list[Heading] = []
+    used: dict[str, int] = {}
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open":
+            continue
+        title = tokens[i + 1].content if i + 1 < len(tokens) else ""
+        anchor = slugify(title)
+        used[anchor] = used.get(anchor, 0) + 1
+        if used[anchor] > 1:
+            anchor = f"{anchor}-{used[anchor]}"
+        token.attrSet("id", anchor)
+        headings.append(Heading(int(token.tag[1]), title, anchor))
+    return headings
+
+
+def render(text: str) -> str:
+    """Markdown to HTML with raw HTML escaped and heading ids added."""
+    parser = _parser()
+    tokens = parser.parse(text)
+    _anchor_headings(tokens)
+    return str(parser.renderer.render(tokens, parser.options, {}))
+
+
+def headings(text: str) -> list[Heading]:
+    return _anchor_headings(_parser().parse(text))
+
+
+def render_inline(text: str) -> str:
+    """One paragraph's worth of Markdown (feedback, rationales) without the wrapping <p>."""
+    return str(_parser().renderInline(text))
+
+
+def escape_markdown(text: str) -> str:
+    """Make learner-supplied text (names, reasons) display literally inside Streamlit Markdown."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)

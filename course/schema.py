@@ -1,0 +1,287 @@
+"""The one content schema: modules, quiz banks, vignettes, glossary and the bibliography.
+
+Every consumer (loader, `python -m course validate`, tests, the JSON Schema export) uses these
+models; there is no second copy. Unknown keys are rejected everywhere (`extra="forbid"`) so a
+typo in a YAML key is an error, not silently ignored content.
+
+Cross-file rules (a concept id must exist in the glossary, a vignette graph must be connected, ...)
+live in `course.content`, because a single file cannot know about the others.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", min_length=1, max_length=64),
+    Field(description="lower-case words joined by hyphens, e.g. projective-identification"),
+]
+VariableName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40),
+    Field(description="a state variable name, e.g. alliance or med_changes"),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# --- bibliography -------------------------------------------------------------------------------
+
+
+class SourceKind(StrEnum):
+    SOURCE_ARTICLE = "source-article"  # one of the two articles in shared/sources
+    PRIMARY_WORK = "primary-work"  # a work the source articles cite, named as such
+
+
+class BibEntry(Strict):
+    id: Slug
+    citation: Text = Field(description="full reference in Vancouver/Harvard style")
+    kind: SourceKind
+    cited_in: Slug | None = Field(
+        default=None, description="for a primary work: the id of the source article that cites it"
+    )
+
+    @model_validator(mode="after")
+    def _primary_work_names_its_source(self) -> BibEntry:
+        if self.kind is SourceKind.PRIMARY_WORK and self.cited_in is None:
+            raise ValueError("a primary work must say which source article cites it (cited_in)")
+        return self
+
+
+class Bibliography(Strict):
+    references: list[BibEntry] = Field(min_length=1)
+
+
+class SourceRef(Strict):
+    """Where a claim comes from: a bibliography id plus a locator such as 'Box 3'."""
+
+    ref: Slug
+    locator: ShortText | None = Field(default=None, description="e.g. 'Box 3', 'Case vignette 2', 'MCQ 1'")
+
+
+# --- theory modules -----------------------------------------------------------------------------
+
+
+class Objective(Strict):
+    id: Slug = Field(description="unique across the whole course; quiz items point at it")
+    text: Text
+    article_objective: Literal[1, 2, 3] | None = Field(
+        default=None, description="which of the source article's three learning objectives it serves"
+    )
+
+
+class ModuleMeta(Strict):
+    """YAML front matter of a theory module (the Markdown body follows it)."""
+
+    id: Slug
+    title: ShortText
+    summary: Text
+    order: int = Field(ge=1, description="position in the course menu")
+    minutes: int = Field(ge=1, le=240, description="estimated study time")
+    objectives: list[Objective] = Field(min_length=1)
+    concepts: list[Slug] = Field(default_factory=list, description="glossary term ids taught here")
+    prerequisites: list[Slug] = Field(default_factory=list, description="module ids to read first")
+    references: list[SourceRef] = Field(min_length=1)
+
+    @field_validator("concepts", "prerequisites")
+    @classmethod
+    def _no_repeats(cls, ids: list[str]) -> list[str]:
+        _reject_duplicates(ids)
+        return ids
+
+
+# --- quiz banks ---------------------------------------------------------------------------------
+
+
+class Difficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+class QuizMode(StrEnum):
+    FORMATIVE = "formative"  # a module's knowledge check: instant feedback, no grade
+    SUMMATIVE = "summative"  # drawn into the graded assessment
+
+
+class Option(Strict):
+    key: Literal["a", "b", "c", "d", "e"]
+    text: Text
+    rationale: Text = Field(description="why this option is right, or why it tempts and is wrong")
+
+
+class QuizItem(Strict):
+    id: Slug
+    stem: Text
+    options: list[Option] = Field(min_length=3, max_length=5)
+    answer: Literal["a", "b", "c", "d", "e"] = Field(description="the key of the single best option")
+    objectives: list[Slug] = Field(min_length=1)
+    concepts: list[Slug] = Field(default_factory=list)
+    difficulty: Difficulty
+    source: SourceRef
+    modes: list[QuizMode] = Field(default_factory=lambda: [QuizMode.FORMATIVE, QuizMode.SUMMATIVE])
+    module: Slug | None = Field(default=None, description="the module whose knowledge check shows it")
+
+    @model_validator(mode="after")
+    def _options_are_well_formed(self) -> QuizItem:
+        keys = [o.key for o in self.options]
+        expected = ["a", "b", "c", "d", "e"][: len(keys)]
+        if keys != expected:
+            raise ValueError(f"option keys must run {', '.join(expected)} in order; got {', '.join(keys)}")
+        if self.answer not in keys:
+            raise ValueError(f"answer '{self.answer}' is not one of the option keys {', '.join(keys)}")
+        if len({o.text.casefold() for o in self.options}) != len(keys):
+            raise ValueError("two options have the same text")
+        return self
+
+
+class QuizBank(Strict):
+    id: Slug
+    title: ShortText
+    items: list[QuizItem] = Field(min_length=1)
+
+
+# --- vignettes ----------------------------------------------------------------------------------
+
+
+class Variable(Strict):
+    label: ShortText
+    min: int
+    max: int
+    initial: int
+    description: Text | None = None
+
+    @model_validator(mode="after")
+    def _initial_in_range(self) -> Variable:
+        if not self.min <= self.initial <= self.max:
+            raise ValueError(f"initial {self.initial} is outside min..max ({self.min}..{self.max})")
+        return self
+
+
+class Comparison(StrEnum):
+    LT = "<"
+    LE = "<="
+    EQ = "=="
+    NE = "!="
+    GE = ">="
+    GT = ">"
+
+
+class Condition(Strict):
+    """A structured test on one state variable (no expression strings to parse or inject)."""
+
+    var: VariableName
+    op: Comparison
+    value: int
+
+
+class Choice(Strict):
+    id: Slug
+    label: Text
+    target: Slug
+    effects: dict[VariableName, int] = Field(default_factory=dict, description="added to each variable")
+    conditions: list[Condition] = Field(default_factory=list, description="all must hold to offer it")
+    feedback: Text | None = None
+    concepts: list[Slug] = Field(default_factory=list, description="glossary ids the feedback names")
+
+
+class Route(Strict):
+    conditions: list[Condition] = Field(min_length=1)
+    target: Slug
+
+
+class NodeBase(Strict):
+    id: Slug
+    title: ShortText | None = None
+    text: Text
+
+
+class NarrativeNode(NodeBase):
+    kind: Literal["narrative"]
+    next: Slug
+    routes: list[Route] = Field(default_factory=list, description="first route whose conditions hold wins")
+
+
+class ChoiceNode(NodeBase):
+    kind: Literal["choice"]
+    choices: list[Choice] = Field(min_length=2)
+
+
+class ReflectionNode(NodeBase):
+    kind: Literal["reflection"]
+    prompts: list[Text] = Field(min_length=1, description="framework questions to answer in free text")
+    next: Slug
+    routes: list[Route] = Field(default_factory=list)
+
+
+class Outcome(StrEnum):
+    HELPFUL = "helpful"
+    MIXED = "mixed"
+    HARMFUL = "harmful"
+
+
+class EndingNode(NodeBase):
+    kind: Literal["ending"]
+    outcome: Outcome
+    debrief: Text
+
+
+Node = Annotated[
+    NarrativeNode | ChoiceNode | ReflectionNode | EndingNode,
+    Field(discriminator="kind"),
+]
+
+
+class Vignette(Strict):
+    id: Slug
+    title: ShortText
+    summary: Text
+    minutes: int = Field(ge=1, le=240)
+    source: SourceRef
+    concepts: list[Slug] = Field(default_factory=list)
+    variables: dict[VariableName, Variable] = Field(default_factory=dict)
+    start: Slug
+    nodes: list[Node] = Field(min_length=2)
+
+
+# --- glossary -----------------------------------------------------------------------------------
+
+
+class Term(Strict):
+    id: Slug
+    term: ShortText
+    aliases: list[ShortText] = Field(default_factory=list)
+    short: Text = Field(description="a definition a trainee can read in a hurry (at most 30 words)")
+    long: Text
+    example: Text = Field(description="how the concept shows up when prescribing")
+    related: list[Slug] = Field(default_factory=list)
+    source: SourceRef
+
+
+class Glossary(Strict):
+    terms: list[Term] = Field(min_length=1)
+
+
+def _reject_duplicates(ids: list[str]) -> None:
+    seen: set[str] = set()
+    for value in ids:
+        if value in seen:
+            raise ValueError(f"'{value}' is listed twice")
+        seen.add(value)
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "module-front-matter": ModuleMeta,
+    "quiz-bank": QuizBank,
+    "vignette": Vignette,
+    "glossary": Glossary,
+    "bibliography": Bibliography,
+}

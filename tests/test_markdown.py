@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from course.markdown import escape_markdown, headings, render, render_inline, slugify
+
+
+def test_raw_html_is_escaped_not_rendered() -> None:
+    html = render("Hi <script>alert(1)</script> <img src=x onerror=alert(1)>")
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_dangerous_link_schemes_are_not_links() -> None:
+    for scheme in ("javascript:alert(1)", "vbscript:msgbox(1)", "file:///etc/passwd", "data:text/html,x"):
+        assert "href" not in render(f"[click]({scheme})")
+    assert '<a href="https://example.org">ok</a>' in render("[ok](https://example.org)")
+
+
+def test_headings_get_unique_stable_anchors() -> None:
+    text = "## Key points\n\ntext\n\n## Key points\n\n### Projective identification"
+    assert [h.anchor for h in headings(text)] == ["key-points", "key-points-2", "projective-identification"]
+    assert '<h2 id="key-points">' in render(text)
+
+
+def test_slugify_and_inline_and_escape() -> None:
+    assert slugify("Containment – in a team?") == "containment-in-a-team"
+    assert render_inline("**bold**") == "<strong>bold</strong>"
+    assert escape_markdown("[x](javascript:1) *a*") == r"\[x\]\(javascript:1\) \*a\*"
