@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from course import graph
+from course.markdown import headings
 from course.problems import ContentError, Problem, Severity, format_path
 from course.schema import (
     SCHEMAS,
@@ -27,6 +28,7 @@ from course.schema import (
     ModuleMeta,
     QuizBank,
     QuizMode,
+    SectionRef,
     SourceKind,
     SourceRef,
     Term,
@@ -491,6 +493,8 @@ def _check_references(loaded: _Loaded) -> None:
                         file,
                         ("nodes", i, "choices", j, "concepts", k),
                     )
+                for k, ref in enumerate(choice.learn_more):
+                    _check_section(loaded, ref, file, ("nodes", i, "choices", j, "learn_more", k))
 
     for entry in course.bibliography.values():
         file, path = loaded.where[f"reference:{entry.id}"]
@@ -514,6 +518,19 @@ def _check_references(loaded: _Loaded) -> None:
                 f"glossary term '{term.id}' is not taught by any module",
                 "add it to `concepts`",
             )
+
+
+def _check_section(loaded: _Loaded, ref: SectionRef, file: str, path: tuple[str | int, ...]) -> None:
+    module = loaded.course.modules.get(ref.module)
+    if module is None:
+        if "modules" not in loaded.failed_folders:
+            loaded.error(file, (*path, "module"), f"unknown module '{ref.module}'", "no module has this id")
+        return
+    anchors = [h.anchor for h in headings(module.body)]
+    if ref.section not in anchors:
+        close = difflib.get_close_matches(ref.section, anchors, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"its sections are: {', '.join(anchors)}"
+        loaded.error(file, (*path, "section"), f"module '{ref.module}' has no section '{ref.section}'", hint)
 
 
 def _check_term_names(loaded: _Loaded) -> None:

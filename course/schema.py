@@ -183,6 +183,15 @@ class Condition(Strict):
     value: int
 
 
+class SectionRef(Strict):
+    """A section of a theory module: the module id and the anchor of one of its headings."""
+
+    module: Slug
+    section: Slug = Field(
+        description="heading anchor, e.g. projective-identification for '## Projective identification'"
+    )
+
+
 class Choice(Strict):
     id: Slug
     label: Text
@@ -191,6 +200,7 @@ class Choice(Strict):
     conditions: list[Condition] = Field(default_factory=list, description="all must hold to offer it")
     feedback: Text | None = None
     concepts: list[Slug] = Field(default_factory=list, description="glossary ids the feedback names")
+    learn_more: list[SectionRef] = Field(default_factory=list, description="module sections to read next")
 
 
 class Route(Strict):

@@ -1,0 +1,267 @@
+"""Play a branching vignette: a pure state machine over a validated story graph.
+
+Nothing here touches the clock, the database or Streamlit: each call takes the state and returns
+a new one plus the events to record. A learner's state can always be rebuilt by replaying the
+actions recorded in the event log (`replay`), so a reload or a return a week later resumes at
+the same node with the same variables, and progress is never a hand-kept counter.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from course.schema import (
+    Choice,
+    ChoiceNode,
+    Comparison,
+    Condition,
+    EndingNode,
+    NarrativeNode,
+    ReflectionNode,
+    Vignette,
+)
+
+CONTINUE = "continue"
+UNDO = "undo"
+STATE_FORMAT = 1  # bump when PlayState's shape changes
+
+_COMPARE: dict[Comparison, Callable[[int, int], bool]] = {
+    Comparison.LT: operator.lt,
+    Comparison.LE: operator.le,
+    Comparison.EQ: operator.eq,
+    Comparison.NE: operator.ne,
+    Comparison.GE: operator.ge,
+    Comparison.GT: operator.gt,
+}
+
+NodeType = NarrativeNode | ChoiceNode | ReflectionNode | EndingNode
+
+
+class VignetteError(ValueError):
+    """An action that is not possible in the current state (the page shows the message)."""
+
+
+@dataclass(frozen=True)
+class Move:
+    """One step on the learner's current route (undone steps leave the route, not the history)."""
+
+    node: str
+    action: str
+    target: str
+    values_before: Mapping[str, int]
+    at: datetime
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class PlayState:
+    vignette_id: str
+    content_version: str
+    node: str
+    values: Mapping[str, int]
+    started_at: datetime
+    route: tuple[Move, ...] = ()
+    undone: int = 0  # how many choices were taken back
+    format: int = STATE_FORMAT
+
+    @property
+    def path(self) -> list[str]:
+        """Node ids of the current route, from the start to where the learner is now."""
+        return [m.node for m in self.route] + [self.node]
+
+    @property
+    def choices_made(self) -> list[str]:
+        return [m.action for m in self.route if m.action != CONTINUE]
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """An event for the store: what happened and the payload analytics need."""
+
+    verb: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def node_of(vignette: Vignette, node_id: str) -> NodeType:
+    for node in vignette.nodes:
+        if node.id == node_id:
+            return node
+    raise VignetteError(f"vignette {vignette.id} has no node '{node_id}'")
+
+
+def is_ended(vignette: Vignette, state: PlayState) -> bool:
+    return isinstance(node_of(vignette, state.node), EndingNode)
+
+
+def holds(conditions: Iterable[Condition], values: Mapping[str, int]) -> bool:
+    return all(_COMPARE[c.op](values[c.var], c.value) for c in conditions)
+
+
+def choices_offered(vignette: Vignette, state: PlayState) -> list[Choice]:
+    node = node_of(vignette, state.node)
+    if not isinstance(node, ChoiceNode):
+        return []
+    return [choice for choice in node.choices if holds(choice.conditions, state.values)]
+
+
+def apply_effects(vignette: Vignette, values: Mapping[str, int], effects: Mapping[str, int]) -> dict[str, int]:
+    """Add each effect and clamp to the variable's range: state never leaves its bounds."""
+    out = dict(values)
+    for var, delta in effects.items():
+        spec = vignette.variables[var]
+        out[var] = max(spec.min, min(spec.max, out[var] + delta))
+    return out
+
+
+def start(vignette: Vignette, *, content_version: str, now: datetime) -> tuple[PlayState, list[EventSpec]]:
+    values = {name: spec.initial for name, spec in vignette.variables.items()}
+    state = PlayState(vignette.id, content_version, vignette.start, values, now)
+    return state, [EventSpec("vignette.started", {"node": vignette.start, "values": values})]
+
+
+def advance(
+    vignette: Vignette,
+    state: PlayState,
+    action: str,
+    *,
+    now: datetime,
+    reason: str | None = None,
+) -> tuple[PlayState, list[EventSpec]]:
+    """Take `action` at the current node: a choice id at a choice node, "continue" elsewhere."""
+    if action == UNDO:
+        return undo(vignette, state, now=now)
+    node = node_of(vignette, state.node)
+    if isinstance(node, EndingNode):
+        raise VignetteError("this case has ended; restart it to play again")
+    if isinstance(node, ChoiceNode):
+        offered = {c.id: c for c in choices_offered(vignette, state)}
+        if action not in offered:
+            raise VignetteError(f"'{action}' is not a choice you can make here")
+        choice = offered[action]
+        values = apply_effects(vignette, state.values, choice.effects)
+        target = choice.target
+    elif action != CONTINUE:
+        raise VignetteError(f"'{action}' is not possible here; continue instead")
+    else:
+        values = dict(state.values)
+        target = next((r.target for r in node.routes if holds(r.conditions, values)), node.next)
+    reason = (reason or "").strip()[:500] or None
+    move = Move(node.id, action, target, state.values, now, reason)
+    new_state = replace(state, node=target, values=values, route=(*state.route, move))
+    payload: dict[str, Any] = {"node": node.id, "action": action, "target": target, "values": values}
+    if reason:
+        payload["reason"] = reason  # the learner's own words, so a replay restores them too
+    events = [EventSpec("vignette.step", payload)]
+    arrived = node_of(vignette, target)
+    if isinstance(arrived, EndingNode):
+        events.append(
+            EventSpec(
+                "vignette.ended",
+                {
+                    "ending": target,
+                    "outcome": arrived.outcome.value,
+                    "values": values,
+                    "choices": new_state.choices_made,
+                },
+            )
+        )
+    return new_state, events
+
+
+def undo(vignette: Vignette, state: PlayState, *, now: datetime) -> tuple[PlayState, list[EventSpec]]:
+    """Take back the last choice: return to that choice node with the values it had then."""
+    route = list(state.route)
+    while route:
+        move = route.pop()
+        if isinstance(node_of(vignette, move.node), ChoiceNode):
+            restored = replace(
+                state, node=move.node, values=dict(move.values_before), route=tuple(route), undone=state.undone + 1
+            )
+            return restored, [
+                EventSpec("vignette.undone", {"node": move.node, "choice": move.action, "from": state.node})
+            ]
+    raise VignetteError("there is no choice to take back yet")
+
+
+def replay(
+    vignette: Vignette,
+    content_version: str,
+    actions: Iterable[tuple[str, datetime, str | None]],
+    *,
+    started_at: datetime,
+) -> PlayState:
+    """Rebuild a learner's state from recorded (action, time, reason) triples, oldest first."""
+    state, _ = start(vignette, content_version=content_version, now=started_at)
+    for action, at, reason in actions:
+        state, _ = advance(vignette, state, action, now=at, reason=reason)
+    return state
+
+
+def random_walk(vignette: Vignette, pick: Callable[[list[str]], str], *, now: datetime, limit: int) -> PlayState:
+    """Walk until an ending, choosing with `pick` among the offered actions (used by property tests)."""
+    state, _ = start(vignette, content_version="walk", now=now)
+    for _ in range(limit):
+        node = node_of(vignette, state.node)
+        if isinstance(node, EndingNode):
+            return state
+        if isinstance(node, ChoiceNode):
+            offered = [c.id for c in choices_offered(vignette, state)]
+            if not offered:
+                raise VignetteError(f"stuck at '{node.id}': no choice's conditions hold")
+            options = offered + ([UNDO] if state.choices_made else [])
+            action = pick(options)
+        else:
+            action = CONTINUE
+        state, _ = advance(vignette, state, action, now=now)
+    raise VignetteError(f"no ending within {limit} steps")
+
+
+def to_json(state: PlayState) -> dict[str, Any]:
+    return {
+        "format": state.format,
+        "vignette_id": state.vignette_id,
+        "content_version": state.content_version,
+        "node": state.node,
+        "values": dict(state.values),
+        "started_at": state.started_at.isoformat(),
+        "undone": state.undone,
+        "route": [
+            {
+                "node": m.node,
+                "action": m.action,
+                "target": m.target,
+                "values_before": dict(m.values_before),
+                "at": m.at.isoformat(),
+                "reason": m.reason,
+            }
+            for m in state.route
+        ],
+    }
+
+
+def from_json(data: Mapping[str, Any]) -> PlayState:
+    if data.get("format") != STATE_FORMAT:
+        raise VignetteError(f"saved state has format {data.get('format')}, expected {STATE_FORMAT}")
+    return PlayState(
+        vignette_id=data["vignette_id"],
+        content_version=data["content_version"],
+        node=data["node"],
+        values=dict(data["values"]),
+        started_at=datetime.fromisoformat(data["started_at"]),
+        undone=int(data["undone"]),
+        route=tuple(
+            Move(
+                m["node"],
+                m["action"],
+                m["target"],
+                dict(m["values_before"]),
+                datetime.fromisoformat(m["at"]),
+                m["reason"],
+            )
+            for m in data["route"]
+        ),
+    )

@@ -1,0 +1,97 @@
+"""Reflections stay private; a vignette resumed from the event log equals the one played in memory."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from course import accounts, play
+from course.accounts import Role, User
+from course.content import load_course
+from course.permissions import PermissionDenied
+from course.reflections import my_reflections, save_reflection
+from course.store.db import Store
+from course.store.events import events_for_user
+from course.vignette import CONTINUE, UNDO, advance, start
+from tests.content.fixtures import GOOD
+
+VIGNETTE = load_course(GOOD).course.vignettes["case"]
+
+
+def person(store: Store, now: datetime, email: str) -> User:
+    return accounts.create_user_admin(
+        store, email=email, display_name=email.split("@")[0], password="a long password 1", role=Role.LEARNER, now=now
+    )
+
+
+def test_reflections_are_readable_only_by_their_author(store: Store, now: datetime) -> None:
+    alice, bob = person(store, now, "alice@example.org"), person(store, now, "bob@example.org")
+    save_reflection(
+        store, alice, object_type="vignette", object_id="case", node_id="reflect",
+        prompts=["What is my patient trying to communicate?"], answers=["  That he is lonely.  "],
+        content_version="v1", now=now,
+    )  # fmt: skip
+    [mine] = my_reflections(store, alice)
+    assert mine.entries == [{"prompt": "What is my patient trying to communicate?", "answer": "That he is lonely."}]
+    assert mine.created_at == now
+    assert my_reflections(store, bob) == []
+    with pytest.raises(PermissionDenied):
+        my_reflections(store, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="exactly one answer"):
+        save_reflection(
+            store, alice, object_type="vignette", object_id="case", node_id=None, prompts=["a", "b"], answers=["x"],
+            content_version="v1", now=now,
+        )  # fmt: skip
+
+
+def test_resuming_from_the_store_equals_playing_in_memory(store: Store, now: datetime) -> None:
+    learner = person(store, now, "carol@example.org")
+    assert play.resume(store, learner, VIGNETTE, "v1").state is None
+    actions = [(CONTINUE, None), ("switch", "he pushed hard"), (UNDO, None), ("talk", None), (CONTINUE, None)]
+    state = play.begin(store, learner, VIGNETTE, "v1", now=now)
+    memory, _ = start(VIGNETTE, content_version="v1", now=now)
+    for minute, (action, reason) in enumerate(actions, start=1):
+        when = now + timedelta(minutes=minute)
+        state = play.act(store, learner, VIGNETTE, state, action, now=when, reason=reason)
+        memory, _ = advance(VIGNETTE, memory, action, now=when, reason=reason)
+        assert play.resume(store, learner, VIGNETTE, "v1").state == state == memory
+    assert state.node == "better"
+    verbs = [e.verb for e in events_for_user(store, learner.id, object_type="vignette")]
+    assert verbs == [
+        "vignette.started", "vignette.step", "vignette.step", "vignette.undone", "vignette.step", "vignette.step",
+        "vignette.ended",
+    ]  # fmt: skip
+
+
+def test_restart_begins_a_new_run_and_keeps_the_old_one_in_the_log(store: Store, now: datetime) -> None:
+    learner = person(store, now, "dan@example.org")
+    state = play.begin(store, learner, VIGNETTE, "v1", now=now)
+    play.act(store, learner, VIGNETTE, state, CONTINUE, now=now + timedelta(minutes=1))
+    play.begin(store, learner, VIGNETTE, "v1", now=now + timedelta(minutes=2))
+    resumed = play.resume(store, learner, VIGNETTE, "v1").state
+    assert resumed is not None and resumed.node == "intro" and resumed.route == ()
+    assert len(events_for_user(store, learner.id, verb="vignette.started")) == 2
+
+
+def test_a_route_that_no_longer_fits_the_content_is_reported_stale(store: Store, now: datetime) -> None:
+    learner = person(store, now, "eve@example.org")
+    state = play.begin(store, learner, VIGNETTE, "v1", now=now)
+    state = play.act(store, learner, VIGNETTE, state, CONTINUE, now=now)
+    play.act(store, learner, VIGNETTE, state, "switch", now=now)
+    renamed = VIGNETTE.model_copy(
+        update={
+            "nodes": [
+                n.model_copy(
+                    update={
+                        "choices": [c.model_copy(update={"id": "swap"}) if c.id == "switch" else c for c in n.choices]
+                    }
+                )
+                if n.kind == "choice"
+                else n
+                for n in VIGNETTE.nodes
+            ]
+        }  # noqa: E501
+    )
+    resumed = play.resume(store, learner, renamed, "v2")
+    assert resumed.state is None and resumed.stale

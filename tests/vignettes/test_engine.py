@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course.content import load_course
+from course.schema import Vignette
+from course.vignette import (
+    CONTINUE,
+    UNDO,
+    VignetteError,
+    advance,
+    choices_offered,
+    from_json,
+    is_ended,
+    random_walk,
+    replay,
+    start,
+    to_json,
+    undo,
+)
+from tests.content.fixtures import GOOD
+
+REPO = Path(__file__).resolve().parents[2]
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+FIXTURE = load_course(GOOD).course.vignettes["case"]
+REAL = load_course(REPO).course.vignettes
+GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.yaml"))
+
+
+def at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def test_start_uses_initial_values_and_the_start_node() -> None:
+    state, events = start(FIXTURE, content_version="v1", now=T0)
+    assert state.node == "intro" and dict(state.values) == {"alliance": 5, "switches": 0}
+    assert [e.verb for e in events] == ["vignette.started"]
+
+
+def test_choice_applies_effects_and_routes_by_state() -> None:
+    state, _ = start(FIXTURE, content_version="v1", now=T0)
+    state, _ = advance(FIXTURE, state, CONTINUE, now=at(1))
+    assert state.node == "decide"
+    assert [c.id for c in choices_offered(FIXTURE, state)] == ["switch", "talk"]
+    state, events = advance(FIXTURE, state, "switch", now=at(2), reason="He asked again")
+    assert dict(state.values) == {"alliance": 4, "switches": 1}
+    assert events[0].payload == {
+        "node": "decide",
+        "action": "switch",
+        "target": "after-switch",
+        "values": {"alliance": 4, "switches": 1},
+        "reason": "He asked again",
+    }
+    state, events = advance(FIXTURE, state, CONTINUE, now=at(3))  # switches>=1 and alliance<5: the route wins
+    assert state.node == "worse" and is_ended(FIXTURE, state)
+    assert events[-1].verb == "vignette.ended"
+    assert events[-1].payload["outcome"] == "harmful" and events[-1].payload["choices"] == ["switch"]
+
+
+def test_effects_are_clamped_to_the_variable_range() -> None:
+    state, _ = start(FIXTURE, content_version="v1", now=T0)
+    state, _ = advance(FIXTURE, state, CONTINUE, now=T0)
+    state = state.__class__(**{**state.__dict__, "values": {"alliance": 10, "switches": 5}})
+    state, _ = advance(FIXTURE, state, "talk", now=T0)
+    assert dict(state.values) == {"alliance": 10, "switches": 5}
+
+
+def test_impossible_actions_are_refused_with_a_message() -> None:
+    state, _ = start(FIXTURE, content_version="v1", now=T0)
+    with pytest.raises(VignetteError, match="continue instead"):
+        advance(FIXTURE, state, "switch", now=T0)
+    state, _ = advance(FIXTURE, state, CONTINUE, now=T0)
+    with pytest.raises(VignetteError, match="not a choice you can make here"):
+        advance(FIXTURE, state, "prescribe-more", now=T0)
+    with pytest.raises(VignetteError, match="no choice to take back"):
+        undo(FIXTURE, start(FIXTURE, content_version="v1", now=T0)[0], now=T0)
+
+
+def test_undo_returns_to_the_last_choice_with_its_values_and_is_recorded() -> None:
+    state, _ = start(FIXTURE, content_version="v1", now=T0)
+    state, _ = advance(FIXTURE, state, CONTINUE, now=at(1))
+    before = dict(state.values)
+    state, _ = advance(FIXTURE, state, "switch", now=at(2))
+    state, _ = advance(FIXTURE, state, CONTINUE, now=at(3))
+    assert is_ended(FIXTURE, state)
+    state, events = advance(FIXTURE, state, UNDO, now=at(4))
+    assert state.node == "decide" and dict(state.values) == before and state.undone == 1
+    assert events[0].verb == "vignette.undone" and events[0].payload == {
+        "node": "decide",
+        "choice": "switch",
+        "from": "worse",
+    }
+    state, _ = advance(FIXTURE, state, "talk", now=at(5))
+    assert state.path == ["intro", "decide", "reflect"]
+
+
+def test_replay_and_json_round_trip_restore_the_same_state() -> None:
+    actions = [(CONTINUE, at(1), None), ("switch", at(2), "why not"), (UNDO, at(3), None), ("talk", at(4), None)]
+    state, _ = start(FIXTURE, content_version="v1", now=T0)
+    for action, when, reason in actions:
+        state, _ = advance(FIXTURE, state, action, now=when, reason=reason)
+    assert replay(FIXTURE, "v1", actions, started_at=T0) == state
+    assert from_json(to_json(state)) == state
+
+
+@pytest.mark.parametrize("vignette", [FIXTURE, *REAL.values()], ids=lambda v: v.id)
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_random_walks_reach_an_ending_with_every_variable_in_range(vignette: Vignette, seed: int) -> None:
+    rng = random.Random(seed)
+    state = random_walk(vignette, rng.choice, now=T0, limit=400)
+    assert is_ended(vignette, state)
+    for name, spec in vignette.variables.items():
+        assert spec.min <= state.values[name] <= spec.max
+
+
+def test_every_real_vignette_has_a_golden_playthrough_per_ending() -> None:
+    covered = {(g["vignette"], g["ending"]) for g in map(lambda p: yaml.safe_load(p.read_text()), GOLDEN)}
+    for vignette in REAL.values():
+        endings = {n.id for n in vignette.nodes if n.kind == "ending"}
+        assert {(vignette.id, e) for e in endings} <= covered, f"{vignette.id} lacks golden playthroughs"
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.stem)
+def test_golden_playthrough(path: Path) -> None:
+    golden = yaml.safe_load(path.read_text(encoding="utf-8"))
+    vignette = REAL[golden["vignette"]]
+    state, _ = start(vignette, content_version="golden", now=T0)
+    choices = list(golden["choices"])
+    while not is_ended(vignette, state):
+        node_kind = next(n.kind for n in vignette.nodes if n.id == state.node)
+        action = choices.pop(0) if node_kind == "choice" else CONTINUE
+        state, _ = advance(vignette, state, action, now=T0)
+    assert choices == [], "choices left over after the ending"
+    assert state.node == golden["ending"]
+    assert dict(state.values) == golden["state"]
