@@ -1,0 +1,1 @@
+"""Streamlit pages and glue: the only part of `course` that imports streamlit."""

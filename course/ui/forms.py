@@ -1,0 +1,84 @@
+"""Sign-in, sign-up and sign-out: the forms and how a sign-in becomes an HttpOnly cookie."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import streamlit as st
+
+from course import accounts
+from course.accounts import AccountError, User
+from course.clock import utcnow
+from course.markdown import escape_markdown
+from course.ui import resources
+from course.ui.auth_routes import safe_next
+from course.ui.redirect import go_to
+from course.ui.session import forget_user, oidc_configured, session_token
+
+
+def plain(text: str) -> str:
+    """Learner-supplied text shown inside Markdown: displayed literally, never interpreted."""
+    return escape_markdown(text)
+
+
+def _finish(user: User, next_url: str | None) -> None:
+    handoff = accounts.issue_handoff(resources.store(), user.id, now=utcnow())
+    url = f"/auth/handoff?token={quote(handoff)}&next={quote(safe_next(next_url))}"
+    st.session_state["handoff_url"] = url
+    st.success(f"Welcome, {plain(user.display_name)}. Taking you to the course…")
+    go_to(url)
+    st.link_button("Continue", url, type="primary")
+
+
+def sign_in_page(next_url: str | None = None) -> None:
+    st.title("Sign in")
+    st.caption("Relational Prescribing: how the prescriber–patient relationship shapes what we prescribe.")
+    if st.query_params.get("signin") == "expired":
+        st.warning("That sign-in link expired. Please sign in again.")
+    with st.form("sign-in"):
+        email = st.text_input("Email", autocomplete="email")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            user = accounts.authenticate(resources.store(), email=email, password=password, now=utcnow())
+        except AccountError as exc:
+            st.error(exc.message)
+        else:
+            _finish(user, next_url)
+    if oidc_configured() and st.button("Sign in with your organisation", icon=":material/badge:"):
+        st.login()
+    st.page_link("course/ui/pages/sign_up.py", label="No account yet? Create one", icon=":material/person_add:")
+
+
+def sign_up_page() -> None:
+    st.title("Create an account")
+    with st.form("sign-up"):
+        name = st.text_input("Your name (as it should appear on your certificate)", max_chars=80)
+        email = st.text_input("Email", autocomplete="email")
+        password = st.text_input(
+            "Password", type="password", autocomplete="new-password", help="At least 10 characters."
+        )
+        confirm = st.text_input("Repeat the password", type="password", autocomplete="new-password")
+        submitted = st.form_submit_button("Create account", type="primary")
+    if not submitted:
+        return
+    if password != confirm:
+        st.error("The two passwords differ. Please type them again.")
+        return
+    try:
+        user = accounts.sign_up(resources.store(), email=email, display_name=name, password=password, now=utcnow())
+    except AccountError as exc:
+        st.error(exc.message)
+        return
+    _finish(user, "/")
+
+
+def sign_out() -> None:
+    accounts.end_session(resources.store(), session_token(), now=utcnow())
+    forget_user()
+    if st.user.is_logged_in if oidc_configured() else False:
+        st.logout()
+        return
+    go_to("/auth/signout")
+    st.rerun()

@@ -1,0 +1,34 @@
+import streamlit as st
+
+from course.permissions import Action
+from course.store.events import completed_modules
+from course.ui import resources
+from course.ui.forms import plain
+from course.ui.session import guard
+
+user = guard(Action.VIEW_COURSE)
+course = resources.content().course
+done = completed_modules(resources.store(), user.id)
+
+st.title(f"Welcome, {plain(user.display_name)}")
+st.write(
+    "This course is about the relationship in which a medicine is prescribed: what the patient and the "
+    "prescriber bring to it, and how that shapes what is prescribed and whether it helps."
+)
+total = len(course.modules)
+st.progress(len(done) / total if total else 0.0, text=f"{len(done)} of {total} modules complete")
+upcoming = [m for m in course.modules.values() if m.id not in done]
+if upcoming:
+    nxt = upcoming[0]
+    st.subheader("Next")
+    st.page_link(
+        "course/ui/pages/modules.py",
+        label=f"{nxt.meta.title} · {nxt.meta.minutes} min",
+        query_params={"id": nxt.id},
+        icon=":material/arrow_forward:",
+    )
+    st.caption(nxt.meta.summary)
+elif total:
+    st.success("You have completed every module.")
+st.subheader("Assignments")
+st.caption("Assignments from your educator will appear here once cohorts are available.")

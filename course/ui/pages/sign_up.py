@@ -1,0 +1,3 @@
+from course.ui.forms import sign_up_page
+
+sign_up_page()

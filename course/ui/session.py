@@ -1,0 +1,78 @@
+"""Who is signed in for this Streamlit session, and the permission gate every page calls first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import streamlit as st
+
+from course import accounts
+from course.accounts import User
+from course.clock import utcnow
+from course.oidc import RoleMapping, role_from_claims, subject_of
+from course.permissions import Action, can
+from course.ui import resources
+from course.ui.auth_routes import SESSION_COOKIE
+
+# Re-check the session row at most this often: cheap enough, and a revoked session ends quickly.
+_RECHECK = timedelta(seconds=30)
+
+
+def session_token() -> str | None:
+    """The HttpOnly cookie set by /auth/handoff; tests (AppTest has no cookies) use session_state."""
+    cookie = st.context.cookies.get(SESSION_COOKIE)
+    if isinstance(cookie, str) and cookie:  # AppTest's mocked client returns a non-string here
+        return cookie
+    fallback = st.session_state.get("auth_token")
+    return fallback if isinstance(fallback, str) else None
+
+
+def oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:
+        return False
+
+
+def current_user() -> User | None:
+    now = utcnow()
+    cached: tuple[str | None, User | None, Any] | None = st.session_state.get("_who")
+    token = session_token()
+    if cached and cached[0] == token and now - cached[2] < _RECHECK:
+        return cached[1]
+    user = accounts.user_for_session(resources.store(), token, now=now) if token else None
+    if user is None and oidc_configured() and st.user.is_logged_in:
+        user = _oidc_user(dict(st.user.to_dict()), now)
+    st.session_state["_who"] = (token, user, now)
+    return user
+
+
+def _oidc_user(claims: dict[str, Any], now: Any) -> User | None:
+    subject = subject_of(claims)
+    email = claims.get("email")
+    if not subject or not email:
+        return None
+    settings = st.secrets.get("course_oidc", {})
+    role = role_from_claims(claims, RoleMapping.from_settings(settings))
+    name = str(claims.get("name") or email)
+    return accounts.upsert_oidc_user(
+        resources.store(), subject=subject, email=str(email), display_name=name, role=role, now=now
+    )
+
+
+def forget_user() -> None:
+    st.session_state.pop("_who", None)
+    st.session_state.pop("auth_token", None)
+
+
+def guard(action: Action) -> User:
+    """Stop the page unless the signed-in user may do `action` (checked here, not only in the menu)."""
+    user = current_user()
+    if user is None:
+        st.warning("Please sign in to see this page.")
+        st.stop()
+    if not can(user, action):
+        st.error("You do not have access to this page.")
+        st.stop()
+    return user

@@ -1,0 +1,209 @@
+"""The case page: pick a vignette, then play it one step at a time as the prescriber."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import streamlit as st
+
+from course import play
+from course.accounts import User
+from course.clock import utcnow
+from course.content import Course
+from course.graph import outgoing
+from course.markdown import render
+from course.reflections import save_reflection
+from course.schema import Choice, ChoiceNode, EndingNode, ReflectionNode, Vignette
+from course.storymap import to_dot
+from course.ui import resources
+from course.vignette import CONTINUE, UNDO, PlayState, VignetteError, choices_offered, node_of
+
+CASES_PAGE = "course/ui/pages/vignettes.py"
+GLOSSARY_PAGE = "course/ui/pages/glossary.py"
+_OUTCOME_LABEL = {"helpful": "A helpful ending", "mixed": "A mixed ending", "harmful": "A harmful ending"}
+
+
+def catalogue(user: User, course: Course) -> None:
+    st.title("Cases")
+    st.write(
+        "You are the prescriber. Each case moves one step at a time; your choices change the "
+        "relationship, the risk and the pressure you feel, and the ending depends on them."
+    )
+    store = resources.store()
+    for vignette in course.vignettes.values():
+        resumed = play.resume(store, user, vignette, course.version_of("vignette", vignette.id))
+        state = resumed.state
+        if state is None:
+            status = f"{vignette.minutes} min · not started"
+        elif isinstance(node_of(vignette, state.node), EndingNode):
+            status = "finished · " + _OUTCOME_LABEL[node_of(vignette, state.node).outcome.value].lower()  # type: ignore[union-attr]
+        else:
+            status = f"in progress · {len(state.choices_made)} decisions made"
+        with st.container(border=True):
+            st.page_link(CASES_PAGE, label=vignette.title, query_params={"id": vignette.id})
+            st.caption(f"{status} · {vignette.summary}")
+
+
+def _steps_to_end(vignette: Vignette, node_id: str) -> int:
+    """Fewest moves from `node_id` to any ending (for an honest progress bar)."""
+    seen = {node_id}
+    queue = deque([(node_id, 0)])
+    while queue:
+        current, distance = queue.popleft()
+        node = node_of(vignette, current)
+        if isinstance(node, EndingNode):
+            return distance
+        for target, _ in outgoing(node):
+            if target not in seen:
+                seen.add(target)
+                queue.append((target, distance + 1))
+    return 0
+
+
+def player(user: User, course: Course, vignette: Vignette) -> None:
+    store = resources.store()
+    version = course.version_of("vignette", vignette.id)
+    resumed = play.resume(store, user, vignette, version)
+    st.page_link(CASES_PAGE, label="All cases", icon=":material/arrow_back:")
+    st.title(vignette.title)
+    if resumed.state is None:
+        if resumed.stale:
+            st.warning("This case has been revised since you last played it, so it starts again from the beginning.")
+        st.write(vignette.summary)
+        st.caption(f"About {vignette.minutes} minutes.")
+        if st.button("Start the case", type="primary", key="start"):
+            play.begin(store, user, vignette, version, now=utcnow())
+            st.rerun()
+        return
+    state = resumed.state
+    node = node_of(vignette, state.node)
+    done = len(state.route)
+    remaining = _steps_to_end(vignette, state.node)
+    st.progress(done / (done + remaining) if done + remaining else 1.0, text=f"Step {done + 1}")
+    _variables(vignette, state)
+    _last_feedback(course, vignette, state)
+    if node.title:
+        st.subheader(node.title)
+    st.html(render(node.text))
+
+    if isinstance(node, EndingNode):
+        _ending(course, vignette, state, node)
+    elif isinstance(node, ChoiceNode):
+        _decide(user, vignette, state, choices_offered(vignette, state))
+    elif isinstance(node, ReflectionNode):
+        _reflect(user, vignette, state, node, version)
+    elif st.button("Continue", type="primary", key=f"continue-{node.id}"):
+        _act(user, vignette, state, CONTINUE)
+
+    st.divider()
+    cols = st.columns(2)
+    if state.choices_made and cols[0].button("Take back my last choice", icon=":material/undo:", key="undo"):
+        _act(user, vignette, state, UNDO)
+    if cols[1].button("Restart the case", icon=":material/restart_alt:", key="restart"):
+        play.begin(store, user, vignette, version, now=utcnow())
+        st.rerun()
+
+
+def _act(user: User, vignette: Vignette, shown: PlayState, action: str, reason: str | None = None) -> None:
+    """Act on the freshest state: if another tab moved the case on, say so instead of forking it."""
+    store = resources.store()
+    fresh = play.resume(store, user, vignette, shown.content_version).state
+    if fresh is None or fresh.node != shown.node or len(fresh.route) != len(shown.route):
+        st.warning("This case moved on in another window; showing where it is now.")
+        st.rerun()
+    assert fresh is not None
+    try:
+        play.act(store, user, vignette, fresh, action, now=utcnow(), reason=reason)
+    except VignetteError as exc:
+        st.error(str(exc))
+        return
+    st.rerun()
+
+
+def _variables(vignette: Vignette, state: PlayState) -> None:
+    if not vignette.variables:
+        return
+    cols = st.columns(len(vignette.variables))
+    for col, (name, spec) in zip(cols, vignette.variables.items(), strict=True):
+        col.metric(spec.label, f"{state.values[name]} / {spec.max}", help=spec.description)
+
+
+def _last_feedback(course: Course, vignette: Vignette, state: PlayState) -> None:
+    """Feedback on the choice that led here: the concept at play, with where to read more."""
+    last = next((m for m in reversed(state.route) if m.action not in (CONTINUE, UNDO)), None)
+    if last is None or state.route[-1] is not last:
+        return
+    node = node_of(vignette, last.node)
+    assert isinstance(node, ChoiceNode)
+    choice = next(c for c in node.choices if c.id == last.action)
+    if choice.feedback:
+        with st.container(border=True):
+            st.markdown(f"**About your choice:** {choice.feedback}")
+            _concept_links(course, choice)
+
+
+def _concept_links(course: Course, choice: Choice) -> None:
+    for concept in choice.concepts:
+        term = course.glossary.get(concept)
+        if term:
+            st.page_link(GLOSSARY_PAGE, label=f"{term.term}: {term.short}", query_params={"term": concept})
+    for ref in choice.learn_more:
+        module = course.modules.get(ref.module)
+        if module:
+            st.markdown(f"Read more: [{module.meta.title}](/modules?id={ref.module}#{ref.section})")
+
+
+def _decide(user: User, vignette: Vignette, state: PlayState, offered: list[Choice]) -> None:
+    labels = {c.id: c.label for c in offered}
+    with st.form(f"decide-{state.node}-{len(state.route)}"):
+        picked = st.radio("What do you do?", list(labels), format_func=labels.__getitem__, index=None)
+        reason = st.text_input("Why? (optional, a few words for yourself)", max_chars=300)
+        submitted = st.form_submit_button("Decide", type="primary")
+    if submitted:
+        if picked is None:
+            st.warning("Choose what you would do first.")
+        else:
+            _act(user, vignette, state, picked, reason)
+
+
+def _reflect(user: User, vignette: Vignette, state: PlayState, node: ReflectionNode, version: str) -> None:
+    st.caption("Your answers are saved to your private reflections; only you can see them unless you share them.")
+    with st.form(f"reflect-{node.id}-{len(state.route)}"):
+        answers = [
+            st.text_area(prompt, key=f"answer-{node.id}-{i}", max_chars=4000) for i, prompt in enumerate(node.prompts)
+        ]
+        submitted = st.form_submit_button("Save and continue", type="primary")
+    if submitted:
+        if any(a.strip() for a in answers):
+            save_reflection(
+                resources.store(),
+                user,
+                object_type="vignette",
+                object_id=vignette.id,
+                node_id=node.id,
+                prompts=list(node.prompts),
+                answers=answers,
+                content_version=version,
+                now=utcnow(),
+            )
+        _act(user, vignette, state, CONTINUE)
+
+
+def _ending(course: Course, vignette: Vignette, state: PlayState, node: EndingNode) -> None:
+    outcome = node.outcome.value
+    (st.success if outcome == "helpful" else st.warning if outcome == "mixed" else st.error)(_OUTCOME_LABEL[outcome])
+    st.subheader("Debrief")
+    st.html(render(node.debrief))
+    met: list[str] = list(vignette.concepts)
+    for move in state.route:
+        step = node_of(vignette, move.node)
+        if isinstance(step, ChoiceNode):
+            met += [c for choice in step.choices if choice.id == move.action for c in choice.concepts]
+    st.subheader("Concepts you met")
+    for concept in dict.fromkeys(met):
+        term = course.glossary.get(concept)
+        if term:
+            st.page_link(GLOSSARY_PAGE, label=term.term, query_params={"term": concept})
+    st.subheader("Your route through the case")
+    route = [(m.node, m.target) for m in state.route]
+    st.graphviz_chart(to_dot(vignette, route, here=state.node), width="stretch")

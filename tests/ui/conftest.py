@@ -1,0 +1,51 @@
+"""AppTest fixtures: the app runs against the fixture course and a fresh SQLite file per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from course import accounts
+from course.accounts import Role, User
+from course.clock import utcnow
+from course.store.db import Store
+from course.ui import resources
+
+REPO = Path(__file__).resolve().parents[2]
+APP = str(REPO / "streamlit_app.py")
+FIXTURE_COURSE = REPO / "tests" / "content" / "good"
+
+
+@pytest.fixture
+def app_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COURSE_CONTENT_DIR", str(FIXTURE_COURSE))
+    yield resources.store()
+    resources.forget(resources.store())
+
+
+@pytest.fixture
+def make_user(app_store: Store) -> Callable[..., User]:
+    def make(role: Role = Role.LEARNER, email: str = "learner@example.org", name: str = "Lee Learner") -> User:
+        return accounts.create_user_admin(
+            app_store, email=email, display_name=name, password="correct horse battery", role=role, now=utcnow()
+        )
+
+    return make
+
+
+def signed_in(app_store: Store, user: User, page: str | None = None, **query: str) -> AppTest:
+    """An AppTest whose session carries a real session token (AppTest has no cookies)."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["auth_token"] = accounts.start_session(app_store, user.id, now=utcnow())
+    at.run()
+    if page is not None:
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.switch_page(page)
+        at.run()
+    return at

@@ -1,0 +1,105 @@
+"""The case page: catalogue, one step at a time, feedback, reflection, undo, restart, ending and map."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from streamlit.testing.v1 import AppTest
+
+from course import accounts
+from course.accounts import User
+from course.clock import utcnow
+from course.reflections import my_reflections
+from course.store.db import Store
+from course.store.events import events_for_user
+from tests.ui.conftest import signed_in
+
+MakeUser = Callable[..., User]
+PAGE = "course/ui/pages/vignettes.py"
+
+
+def texts(elements: object) -> list[str]:
+    return [str(getattr(e, "value", "")) for e in elements]  # type: ignore[attr-defined]
+
+
+def decide(at: AppTest, choice: str, reason: str = "") -> None:
+    at.radio[0].set_value(choice)
+    if reason:
+        at.text_input[0].input(reason)
+    at.button[0].click().run()
+
+
+def test_catalogue_lists_cases_with_status(app_store: Store, make_user: MakeUser) -> None:
+    at = signed_in(app_store, make_user(), PAGE)
+    assert not at.exception
+    assert [link.proto.label for link in at.get("page_link")] == ["A fixture case"]
+    assert "not started" in texts(at.caption)[0]
+
+
+def test_play_to_the_harmful_ending_then_undo_and_reach_the_helpful_one(app_store: Store, make_user: MakeUser) -> None:
+    user = make_user()
+    at = signed_in(app_store, user, PAGE, id="case")
+    at.button(key="start").click().run()
+    assert "The patient asks for another change." in at.get("html")[0].proto.body
+    at.button(key="continue-intro").click().run()
+    assert [m.label for m in at.metric] == ["Therapeutic alliance", "Medication changes"]
+    assert [m.value for m in at.metric] == ["5 / 10", "0 / 5"]
+    decide(at, "switch", "He asked so insistently")
+    assert not at.exception
+    assert [m.value for m in at.metric] == ["4 / 10", "1 / 5"]
+    assert any("Switching may be acting out helplessness." in t for t in texts(at.markdown))
+    assert "Transference: Meeting a present relationship" in [link.proto.label for link in at.get("page_link")][1]
+    assert any("/modules?id=first#containment" in t for t in texts(at.markdown))
+    at.button(key="continue-after-switch").click().run()  # the route: switches>=1 and alliance<5
+    assert texts(at.error)[0] == "A harmful ending"
+    assert "digraph story" in at.get("graphviz_chart")[0].proto.spec
+    at.button(key="undo").click().run()
+    assert [m.value for m in at.metric] == ["5 / 10", "0 / 5"]
+    decide(at, "talk")
+    at.text_area[0].input("He may be telling me he feels alone.")
+    at.button[0].click().run()
+    assert not at.exception
+    assert texts(at.success)[0] == "A helpful ending"
+    spec = at.get("graphviz_chart")[0].proto.spec
+    assert '"decide" -> "reflect" [label="Talk about the relationship", color="#1565c0", penwidth=3]' in spec
+    [reflection] = my_reflections(app_store, user)
+    assert reflection.entries[0]["answer"] == "He may be telling me he feels alone."
+    step_reasons = [e.payload.get("reason") for e in events_for_user(app_store, user.id, verb="vignette.step")]
+    assert "He asked so insistently" in step_reasons
+    ended = events_for_user(app_store, user.id, verb="vignette.ended")
+    assert [e.payload["ending"] for e in ended] == ["worse", "better"]
+
+
+def test_reload_resumes_at_the_same_node_with_the_same_state(app_store: Store, make_user: MakeUser) -> None:
+    user = make_user()
+    at = signed_in(app_store, user, PAGE, id="case")
+    at.button(key="start").click().run()
+    at.button(key="continue-intro").click().run()
+    decide(at, "switch")
+    # A new session (a reload, or a week later on another device) with a fresh session token.
+    again = signed_in(app_store, user, PAGE, id="case")
+    assert [m.value for m in again.metric] == ["4 / 10", "1 / 5"]
+    assert again.button(key="continue-after-switch") is not None
+
+
+def test_a_decision_needs_a_choice(app_store: Store, make_user: MakeUser) -> None:
+    at = signed_in(app_store, make_user(), PAGE, id="case")
+    at.button(key="start").click().run()
+    at.button(key="continue-intro").click().run()
+    at.button[0].click().run()
+    assert texts(at.warning) == ["Choose what you would do first."]
+
+
+def test_unknown_case_address(app_store: Store, make_user: MakeUser) -> None:
+    at = signed_in(app_store, make_user(), PAGE, id="nobody")
+    assert texts(at.error) == ["There is no case at this address."]
+
+
+def test_restart_starts_again(app_store: Store, make_user: MakeUser) -> None:
+    user = make_user()
+    at = signed_in(app_store, user, PAGE, id="case")
+    at.button(key="start").click().run()
+    at.button(key="continue-intro").click().run()
+    at.button(key="restart").click().run()
+    assert at.button(key="continue-intro") is not None
+    assert accounts.user_for_session(app_store, at.session_state["auth_token"], now=utcnow()) == user
