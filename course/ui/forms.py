@@ -80,5 +80,9 @@ def sign_out() -> None:
     if st.user.is_logged_in if oidc_configured() else False:
         st.logout()
         return
+    # No st.rerun() here: a rerun started now can drop the queued redirect before the browser sees
+    # it. The session is already revoked, so whatever happens next shows the sign-in page.
     go_to("/auth/signout")
-    st.rerun()
+    st.info("You are signed out.")
+    st.link_button("Continue", "/auth/signout")
+    st.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,11 @@ def test_deep_link_while_signed_out_returns_to_the_module_after_sign_in(
     shot(page, "before-sign-out")
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    # The session is revoked at once; the HttpOnly cookie goes when the browser follows the
+    # redirect to /auth/signout, a moment after the sign-in form is already showing.
+    deadline = time.monotonic() + 10
+    while "rp_session" in {c["name"] for c in page.context.cookies()} and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
     assert "rp_session" not in {c["name"] for c in page.context.cookies()}
 
     page.goto(f"{server.url}/modules?id={module_id}")

@@ -158,6 +158,8 @@ def test_account_page_signs_out_and_revokes_the_session(app_store: Store, make_u
     assert "Lee Learner" in " ".join(texts(at.markdown))
     at.button(key="sidebar-sign-out").click().run()
     assert accounts.user_for_session(app_store, token, now=utcnow()) is None
+    assert texts(at.info) == ["You are signed out."]
+    at.run()  # whatever happens next, the revoked session shows the sign-in form
     assert texts(at.title) == ["Sign in"]
 
 
