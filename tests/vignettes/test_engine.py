@@ -141,3 +141,6 @@ def test_golden_playthrough(path: Path) -> None:
     assert choices == [], "choices left over after the ending"
     assert state.node == golden["ending"]
     assert dict(state.values) == golden["state"]
+    reflection_steps = {n.id for n in vignette.nodes if n.kind == "reflection"}
+    for node_id in golden.get("reflections", {}):
+        assert node_id in reflection_steps and node_id in state.path, f"{node_id} is not a reflection on this route"
