@@ -49,8 +49,8 @@ def main() -> None:
         loads.append(stats["load_s"])
         wholes.append(whole)
         print(
-            f"run {run}: load+validate {stats['load_s'] * 1000:.1f} ms, engine import {stats['import_s'] * 1000:.0f} ms, "
-            f"whole process {whole * 1000:.0f} ms"
+            f"run {run}: load+validate {stats['load_s'] * 1000:.1f} ms, "
+            f"engine import {stats['import_s'] * 1000:.0f} ms, whole process {whole * 1000:.0f} ms"
         )
     print(
         f"content: {stats['modules']} modules, {stats['items']} quiz items, {stats['vignettes']} vignettes, "

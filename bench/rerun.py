@@ -84,8 +84,8 @@ def main() -> None:
         print(f"full gc.collect(2) in this process: p50 {full_gc * 1000:.1f} ms ({len(gc.get_objects()):,} objects)")
         for name, median in medians.items():
             print(
-                f"postScriptGC=true would make a {name} rerun {median * 1000:.1f} -> {(median + full_gc) * 1000:.1f} ms "
-                f"({(median + full_gc) / median:.2f}x CPU per rerun)"
+                f"postScriptGC=true would make a {name} rerun {median * 1000:.1f} -> "
+                f"{(median + full_gc) * 1000:.1f} ms ({(median + full_gc) / median:.2f}x CPU per rerun)"
             )
 
 

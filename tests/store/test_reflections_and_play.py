@@ -91,7 +91,7 @@ def test_a_route_that_no_longer_fits_the_content_is_reported_stale(store: Store,
                 else n
                 for n in VIGNETTE.nodes
             ]
-        }  # noqa: E501
+        }
     )
     resumed = play.resume(store, learner, renamed, "v2")
     assert resumed.state is None and resumed.stale
