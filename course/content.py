@@ -27,6 +27,7 @@ from course.schema import (
     Glossary,
     ModuleMeta,
     QuizBank,
+    QuizItem,
     QuizMode,
     SectionRef,
     SourceKind,
@@ -443,8 +444,10 @@ def _check_references(loaded: _Loaded) -> None:
             source(item.source, file, (*base, "source"))
             if item.module is not None:
                 need(course.modules, item.module, "module", file, (*base, "module"))
+            _check_key_length(loaded, item, file, base)
             for j, option in enumerate(item.options):
-                if "all of the above" in option.text.casefold() or "none of the above" in option.text.casefold():
+                blanket = "all of the above" in option.text.casefold() or "none of the above" in option.text.casefold()
+                if blanket and not item.all_of_the_above:
                     loaded.warn(
                         file,
                         (*base, "options", j, "text"),
@@ -518,6 +521,19 @@ def _check_references(loaded: _Loaded) -> None:
                 f"glossary term '{term.id}' is not taught by any module",
                 "add it to `concepts`",
             )
+
+
+def _check_key_length(loaded: _Loaded, item: QuizItem, file: str, base: tuple[str | int, ...]) -> None:
+    """Test-wise learners pick the longest option: the key must not stand out by its length."""
+    words = {o.key: len(o.text.split()) for o in item.options}
+    longest_other = max(n for key, n in words.items() if key != item.answer)
+    if words[item.answer] > 1.5 * longest_other and words[item.answer] - longest_other >= 4:
+        loaded.warn(
+            file,
+            (*base, "options"),
+            f"the answer has {words[item.answer]} words, the longest distractor {longest_other}",
+            "make the options similar in length so the key does not stand out",
+        )
 
 
 def _check_section(loaded: _Loaded, ref: SectionRef, file: str, path: tuple[str | int, ...]) -> None:

@@ -129,6 +129,9 @@ class QuizItem(Strict):
     source: SourceRef
     modes: list[QuizMode] = Field(default_factory=lambda: [QuizMode.FORMATIVE, QuizMode.SUMMATIVE])
     module: Slug | None = Field(default=None, description="the module whose knowledge check shows it")
+    all_of_the_above: bool = Field(
+        default=False, description="true only where the source's own item needs an 'all of the above' option"
+    )
 
     @model_validator(mode="after")
     def _options_are_well_formed(self) -> QuizItem:
