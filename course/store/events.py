@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select
+from sqlalchemy import Connection, and_, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased
 
 from course.clock import require_aware
@@ -81,26 +81,50 @@ def record_event(
     now: datetime,
 ) -> int:
     """Append one event and return its id. ``payload`` must be a JSON object (default ``{}``)."""
+    with store.write() as connection:
+        return append_event(
+            connection,
+            user_id=user_id,
+            verb=verb,
+            object_type=object_type,
+            object_id=object_id,
+            content_version=content_version,
+            payload=payload,
+            now=now,
+        )
+
+
+def append_event(
+    connection: Connection,
+    *,
+    user_id: int,
+    verb: str,
+    object_type: str,
+    object_id: str,
+    content_version: str,
+    payload: Mapping[str, object] | None = None,
+    now: datetime,
+) -> int:
+    """Append one event inside the caller's write transaction (so it commits with the change it records)."""
     _require_text("verb", verb, allow_empty=False)
     _require_text("object_type", object_type, allow_empty=False)
     _require_text("object_id", object_id, allow_empty=True)
     _require_text("content_version", content_version, allow_empty=True)
     require_aware(now)
     body = _json_object(payload)
-    with store.write() as connection:
-        new_id = connection.execute(
-            insert(EventRow)
-            .values(
-                user_id=user_id,
-                verb=verb,
-                object_type=object_type,
-                object_id=object_id,
-                content_version=content_version,
-                occurred_at=now,
-                payload=body,
-            )
-            .returning(EventRow.id)
-        ).scalar_one()
+    new_id = connection.execute(
+        insert(EventRow)
+        .values(
+            user_id=user_id,
+            verb=verb,
+            object_type=object_type,
+            object_id=object_id,
+            content_version=content_version,
+            occurred_at=now,
+            payload=body,
+        )
+        .returning(EventRow.id)
+    ).scalar_one()
     return int(new_id)
 
 

@@ -18,6 +18,8 @@ from sqlalchemy import (
     MetaData,
     String,
     TypeDecorator,
+    UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -34,6 +36,7 @@ NAMING_CONVENTION = {
 
 ROLE_VALUES = ("learner", "educator", "admin")
 TOKEN_KINDS = ("session", "handoff")
+ATTEMPT_STATUSES = ("in_progress", "submitted", "abandoned")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -159,3 +162,53 @@ class ReflectionRow(Base):
     # never changes what the learner was answering.
     entries: Mapped[list[dict[str, str]]] = mapped_column(JSONPayload)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+_OPEN = text("status = 'in_progress'")
+
+
+class AttemptRow(Base):
+    """One sitting of the summative assessment: in_progress -> submitted, or abandoned."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        CheckConstraint(f"status IN {ATTEMPT_STATUSES!r}", name="status"),
+        Index("ix_attempts_user_id_assessment_id", "user_id", "assessment_id"),
+        # At most one open attempt per learner: two tabs starting at once cannot both create one.
+        Index(
+            "uq_attempts_one_open",
+            "user_id",
+            "assessment_id",
+            unique=True,
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assessment_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    content_version: Mapped[str] = mapped_column(String(64))
+    # [{"item": id, "options": ["c", "a", ...]}] in the order shown: the draw and the shuffle.
+    paper: Mapped[list[dict[str, Any]]] = mapped_column(JSONPayload)
+    pass_mark_percent: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    correct: Mapped[int | None] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class AttemptAnswerRow(Base):
+    """The learner's current answer to one item of an attempt (the newest one wins)."""
+
+    __tablename__ = "attempt_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))
+    item_id: Mapped[str] = mapped_column(String(64))
+    chosen: Mapped[str] = mapped_column(String(1))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())

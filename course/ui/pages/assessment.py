@@ -1,6 +1,6 @@
-from course.ui.coming_soon import coming_soon
+from course.permissions import Action
+from course.ui import assessment_view, resources
+from course.ui.session import guard
 
-coming_soon(
-    "assessment",
-    "A scored assessment with feedback for every option, a pass mark, attempts and a review.",
-)
+user = guard(Action.TAKE_ASSESSMENT)
+assessment_view.show(user, resources.content().course)

@@ -1,0 +1,109 @@
+"""The assessment page end to end in AppTest: fail, retake, pass, review; answers saved at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from course import assessment
+from course.accounts import User
+from course.store.db import Store
+from course.store.events import events_for_user
+from tests.ui.conftest import signed_in
+
+MakeUser = Callable[..., User]
+PAGE = "course/ui/pages/assessment.py"
+
+
+@pytest.fixture(autouse=True)
+def five_questions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COURSE_ASSESSMENT_ITEMS", "5")
+    monkeypatch.setenv("COURSE_PASS_MARK", "80")
+
+
+def texts(elements: object) -> list[str]:
+    return [str(getattr(e, "value", "")) for e in elements]  # type: ignore[attr-defined]
+
+
+def answer_all(at: AppTest, store: Store, user: User, *, right: int) -> None:
+    attempt = assessment.open_attempt(store, user)
+    assert attempt is not None
+    for n, item in enumerate(attempt.paper):
+        wrong = next(k for k in item.options if k != item.answer)
+        at.radio(key=f"answer-{attempt.id}-{item.item_id}").set_value(item.answer if n < right else wrong).run()
+
+
+def submit(at: AppTest) -> None:
+    at.checkbox[0].check().run()
+    at.button(key="submit-attempt").click().run()
+
+
+def test_fail_retake_and_pass_with_a_review_of_every_rationale(app_store: Store, make_user: MakeUser) -> None:
+    user = make_user()
+    at = signed_in(app_store, user, PAGE)
+    assert not at.exception and texts(at.title) == ["Assessment"]
+    at.button(key="start-attempt").click().run()
+    assert len(at.radio) == 5
+    assert "0 of 5 answered" in at.get("progress")[0].proto.text
+    answer_all(at, app_store, user, right=3)
+    assert "5 of 5 answered" in at.get("progress")[0].proto.text
+    submit(at)
+    assert not at.exception
+    assert texts(at.error)[0] == "Not passed: 3 of 5 (60%); the pass mark is 80%."
+    rationale_lines = [t for t in texts(at.markdown) if " — " in t]
+    assert len(rationale_lines) == 25  # five options with a rationale for each of five questions
+    assert sum("(your answer)" in t for t in rationale_lines) == 5
+
+    at.query_params.clear()
+    at.run()
+    at.button(key="start-attempt").click().run()
+    answer_all(at, app_store, user, right=5)
+    submit(at)
+    assert texts(at.success)[0] == "Passed: 5 of 5 (100%); the pass mark is 80%."
+    at.query_params.clear()
+    at.run()
+    assert texts(at.success)[0] == "You have passed the assessment."
+    assert list(at.dataframe[0].value["Result"]) == ["Passed", "Not passed"]
+    assert len(events_for_user(app_store, user.id, verb="assessment.submitted")) == 2
+
+
+def test_answers_are_saved_the_moment_they_are_chosen(app_store: Store, make_user: MakeUser) -> None:
+    user = make_user()
+    at = signed_in(app_store, user, PAGE)
+    at.button(key="start-attempt").click().run()
+    attempt = assessment.open_attempt(app_store, user)
+    assert attempt is not None
+    first = attempt.paper[0]
+    at.radio(key=f"answer-{attempt.id}-{first.item_id}").set_value(first.answer).run()
+    assert assessment.get_attempt(app_store, user, attempt.id).answers == {first.item_id: first.answer}
+    reloaded = signed_in(app_store, user, PAGE)  # a new session: a reload or another tab
+    assert reloaded.radio(key=f"answer-{attempt.id}-{first.item_id}").value == first.answer
+    assert "1 of 5 answered" in reloaded.get("progress")[0].proto.text
+
+
+def test_submit_needs_confirmation_and_abandon_closes(app_store: Store, make_user: MakeUser) -> None:
+    user = make_user()
+    at = signed_in(app_store, user, PAGE)
+    at.button(key="start-attempt").click().run()
+    assert at.button(key="submit-attempt").disabled
+    assert texts(at.warning) == ["5 questions are unanswered; unanswered questions score 0."]
+    at.button(key="abandon-attempt").click().run()
+    assert assessment.open_attempt(app_store, user) is None
+    assert list(at.dataframe[0].value["Result"]) == ["Abandoned"]
+
+
+def test_another_learners_review_address_shows_nothing(app_store: Store, make_user: MakeUser) -> None:
+    owner = make_user()
+    at = signed_in(app_store, owner, PAGE)
+    at.button(key="start-attempt").click().run()
+    attempt = assessment.open_attempt(app_store, owner)
+    assert attempt is not None
+    submit(at)
+    other = make_user(email="other@example.org")
+    snoop = signed_in(app_store, other, PAGE, review=str(attempt.id))
+    assert texts(snoop.error) == ["There is no such attempt."]
+    assert not [t for t in texts(snoop.markdown) if " — " in t]
+    garbage = signed_in(app_store, other, PAGE, review="1 OR 1=1")
+    assert texts(garbage.error) == ["There is no such attempt."]
