@@ -95,3 +95,30 @@ def test_a_route_that_no_longer_fits_the_content_is_reported_stale(store: Store,
     )
     resumed = play.resume(store, learner, renamed, "v2")
     assert resumed.state is None and resumed.stale
+
+
+def test_route_counts_come_from_the_events_in_aggregate_only(store: Store, now: datetime) -> None:
+    from course.route_analytics import MIN_LEARNERS, route_counts
+
+    educator = accounts.create_user_admin(
+        store, email="teach@example.org", display_name="T", password="a long password 1", role=Role.EDUCATOR, now=now
+    )
+    routes = [["switch"], ["switch"], ["talk"], ["talk"], ["talk"]]
+    learners = [person(store, now, f"l{i}@example.org") for i in range(len(routes))]
+    for index, (learner_user, route) in enumerate(zip(learners, routes, strict=True)):
+        state = play.begin(store, learner_user, VIGNETTE, "v1", now=now)
+        state = play.act(store, learner_user, VIGNETTE, state, CONTINUE, now=now)
+        for choice in route:
+            state = play.act(store, learner_user, VIGNETTE, state, choice, now=now)
+        while state.node not in {"better", "worse"}:
+            state = play.act(store, learner_user, VIGNETTE, state, CONTINUE, now=now)
+        if index == 0:  # one learner replays: still counted once per node
+            play.begin(store, learner_user, VIGNETTE, "v1", now=now)
+    assert route_counts(store, educator, "case", [u.id for u in learners[:4]]) is None  # fewer than 5
+    counts = route_counts(store, educator, "case")
+    assert counts is not None and counts.learners == MIN_LEARNERS == 5
+    assert counts.reached == {"intro": 5, "decide": 5, "after-switch": 2, "worse": 2, "reflect": 3, "better": 3}
+    assert counts.took == {("decide", "switch"): 2, ("decide", "talk"): 3}
+    assert counts.ended == {"worse": 2, "better": 3}
+    with pytest.raises(PermissionDenied):
+        route_counts(store, learners[0], "case")
