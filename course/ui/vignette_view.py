@@ -146,7 +146,7 @@ def _concept_links(course: Course, choice: Choice) -> None:
     for concept in choice.concepts:
         term = course.glossary.get(concept)
         if term:
-            st.page_link(GLOSSARY_PAGE, label=f"{term.term}: {term.short}", query_params={"term": concept})
+            st.page_link(GLOSSARY_PAGE, label=term.term, query_params={"term": concept}, help=term.short)
     for ref in choice.learn_more:
         module = course.modules.get(ref.module)
         if module:

@@ -48,7 +48,11 @@ def test_play_to_the_harmful_ending_then_undo_and_reach_the_helpful_one(app_stor
     assert not at.exception
     assert [m.value for m in at.metric] == ["4 / 10", "1 / 5"]
     assert any("Switching may be acting out helplessness." in t for t in texts(at.markdown))
-    assert "Transference: Meeting a present relationship" in [link.proto.label for link in at.get("page_link")][1]
+    glossary_link = at.get("page_link")[1].proto
+    assert (glossary_link.label, glossary_link.help) == (
+        "Transference",
+        "Meeting a present relationship with patterns learnt in earlier ones.",
+    )
     assert any("/modules?id=first#containment" in t for t in texts(at.markdown))
     at.button(key="continue-after-switch").click().run()  # the route: switches>=1 and alliance<5
     assert texts(at.error)[0] == "A harmful ending"
