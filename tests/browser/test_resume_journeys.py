@@ -1,0 +1,59 @@
+"""Reload in the middle of a case and of an attempt: the browser comes back to the same place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Server
+
+pytestmark = pytest.mark.browser
+
+
+def sign_up(page: Any, server: Server, name: str, email: str) -> None:
+    page.goto(f"{server.url}/signup")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill("a long enough password")
+    page.get_by_label("Repeat the password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name=f"Welcome, {name}")).to_be_visible()
+
+
+def test_reload_mid_case_resumes_at_the_same_step(server: Server, page: Any, shot: Callable[[Any, str], None]) -> None:
+    sign_up(page, server, "Cara Case", "cara@example.org")
+    page.goto(f"{server.url}/vignettes?id=sam")
+    page.get_by_role("button", name="Start the case").click()
+    expect(page.get_by_text("Step 1", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text("Step 2", exact=True)).to_be_visible()
+    page.get_by_role("radio").first.check(force=True)
+    page.get_by_role("button", name="Decide").click()
+    expect(page.get_by_text("About your choice:")).to_be_visible()
+    before = page.get_by_test_id("stMetricValue").all_inner_texts()
+    heading = page.get_by_role("heading", level=3).first.inner_text()
+    shot(page, "before-reload")
+    page.reload()
+    expect(page.get_by_text("About your choice:")).to_be_visible()
+    expect(page.get_by_test_id("stMetricValue")).to_have_count(len(before))
+    assert page.get_by_role("heading", level=3).first.inner_text() == heading
+    assert page.get_by_test_id("stMetricValue").all_inner_texts() == before
+    shot(page, "after-reload")
+
+
+def test_reload_mid_attempt_keeps_the_answers(server: Server, page: Any, shot: Callable[[Any, str], None]) -> None:
+    sign_up(page, server, "Abe Assessed", "abe@example.org")
+    page.goto(f"{server.url}/assessment")
+    page.get_by_role("button", name="Start the assessment").click()
+    expect(page.get_by_text("0 of 20 answered")).to_be_visible()
+    first_question = page.get_by_role("radiogroup").first
+    first_question.get_by_role("radio").nth(2).check(force=True)
+    expect(page.get_by_text("1 of 20 answered")).to_be_visible()
+    shot(page, "answered-one")
+    page.reload()
+    expect(page.get_by_text("1 of 20 answered")).to_be_visible()
+    assert page.get_by_role("radiogroup").first.get_by_role("radio").nth(2).is_checked()
+    shot(page, "after-reload")
