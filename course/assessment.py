@@ -199,6 +199,21 @@ def _attempt(conn: Connection, row: Any) -> Attempt:
     )
 
 
+def _record(
+    conn: Connection, user: User, verb: str, content_version: str, payload: dict[str, Any], *, now: datetime
+) -> None:
+    append_event(
+        conn,
+        user_id=user.id,
+        verb=verb,
+        object_type="assessment",
+        object_id=ASSESSMENT_ID,
+        content_version=content_version,
+        payload=payload,
+        now=now,
+    )
+
+
 def start_attempt(
     store: Store, user: User, course: Course, settings: Settings, *, now: datetime, seed: int | None = None
 ) -> Attempt:
@@ -230,14 +245,12 @@ def start_attempt(
                 )
                 .returning(AttemptRow.id)
             ).scalar_one()
-            append_event(
+            _record(
                 conn,
-                user_id=user.id,
-                verb="assessment.started",
-                object_type="assessment",
-                object_id=ASSESSMENT_ID,
-                content_version=course.version,
-                payload={"attempt": new_id, "items": [p.item_id for p in paper], "seed": seed},
+                user,
+                "assessment.started",
+                course.version,
+                {"attempt": new_id, "items": [p.item_id for p in paper], "seed": seed},
                 now=now,
             )
             return _attempt(conn, _load(conn, user, new_id))
@@ -318,14 +331,12 @@ def save_answer(store: Store, user: User, attempt_id: int, item_id: str, chosen:
         ).first()
         if saved is None:
             return False
-        append_event(
+        _record(
             conn,
-            user_id=user.id,
-            verb="assessment.answered",
-            object_type="assessment",
-            object_id=ASSESSMENT_ID,
-            content_version=row.content_version,
-            payload={
+            user,
+            "assessment.answered",
+            row.content_version,
+            {
                 "attempt": attempt_id,
                 "item": item_id,
                 "chosen": chosen,
@@ -360,14 +371,12 @@ def submit(store: Store, user: User, attempt_id: int, *, now: datetime) -> Attem
                 )
             )
             if graded.rowcount == 1:
-                append_event(
+                _record(
                     conn,
-                    user_id=user.id,
-                    verb="assessment.submitted",
-                    object_type="assessment",
-                    object_id=ASSESSMENT_ID,
-                    content_version=row.content_version,
-                    payload={
+                    user,
+                    "assessment.submitted",
+                    row.content_version,
+                    {
                         "attempt": attempt_id,
                         "correct": result.correct,
                         "total": result.total,
@@ -388,14 +397,12 @@ def abandon(store: Store, user: User, attempt_id: int, *, now: datetime) -> Atte
         if row.status != AttemptStatus.IN_PROGRESS:
             raise AttemptClosed(row.status)
         conn.execute(update(AttemptRow).where(AttemptRow.id == attempt_id).values(status=AttemptStatus.ABANDONED.value))
-        append_event(
+        _record(
             conn,
-            user_id=user.id,
-            verb="assessment.abandoned",
-            object_type="assessment",
-            object_id=ASSESSMENT_ID,
-            content_version=row.content_version,
-            payload={"attempt": attempt_id},
+            user,
+            "assessment.abandoned",
+            row.content_version,
+            {"attempt": attempt_id},
             now=now,
         )
         return _attempt(conn, _load(conn, user, attempt_id))
