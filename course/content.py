@@ -224,6 +224,7 @@ class _Loaded:
     where: dict[str, tuple[str, tuple[str | int, ...]]] = field(default_factory=dict)  # "kind:id" -> place
     problems: list[Problem] = field(default_factory=list)
     failed_folders: set[str] = field(default_factory=set)  # a folder with a file that did not parse
+    anchors: dict[str, list[str]] = field(default_factory=dict)  # module id -> its heading anchors
 
     def place(self, kind: str, item_id: str, file: str, path: tuple[str | int, ...]) -> None:
         key = f"{kind}:{item_id}"
@@ -542,7 +543,9 @@ def _check_section(loaded: _Loaded, ref: SectionRef, file: str, path: tuple[str 
         if "modules" not in loaded.failed_folders:
             loaded.error(file, (*path, "module"), f"unknown module '{ref.module}'", "no module has this id")
         return
-    anchors = [h.anchor for h in headings(module.body)]
+    anchors = loaded.anchors.get(ref.module)
+    if anchors is None:  # parse each module's headings once, however many links point into it
+        anchors = loaded.anchors[ref.module] = [h.anchor for h in headings(module.body)]
     if ref.section not in anchors:
         close = difflib.get_close_matches(ref.section, anchors, n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"its sections are: {', '.join(anchors)}"
