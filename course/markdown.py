@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -53,11 +54,20 @@ def _anchor_headings(tokens: list[Token]) -> list[Heading]:
     return headings
 
 
-def render(text: str) -> str:
-    """Markdown to HTML with raw HTML escaped and heading ids added."""
+TokenRewriter = Callable[[list[Token]], object]  # any return value is ignored
+
+
+def render(text: str, *, rewrite: TokenRewriter | None = None) -> str:
+    """Markdown to HTML with raw HTML escaped and heading ids added.
+
+    `rewrite` may edit the parsed token stream in place before it is rendered (the glossary uses
+    it to link terms); it works on tokens, so the renderer still escapes every piece of text.
+    """
     parser = _parser()
     tokens = parser.parse(text)
     _anchor_headings(tokens)
+    if rewrite is not None:
+        rewrite(tokens)
     return str(parser.renderer.render(tokens, parser.options, {}))
 
 

@@ -8,9 +8,9 @@ from course import progress
 from course.accounts import User
 from course.clock import utcnow
 from course.content import Course, Module
-from course.markdown import render
 from course.schema import QuizItem
 from course.ui import resources
+from course.ui.glossary_view import linked_module_html
 
 MODULES_PAGE = "course/ui/pages/modules.py"
 
@@ -42,7 +42,7 @@ def reader(user: User, course: Course, module: Module) -> None:
         st.info("This module builds on: " + "; ".join(missing) + ".")
     with st.expander("Learning objectives", expanded=True):
         st.markdown("\n".join(f"- {o.text}" for o in meta.objectives))
-    st.html(render(module.body))
+    st.html(linked_module_html(course, module))
 
     checks = course.checks_for(module.id)
     if checks:

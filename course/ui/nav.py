@@ -36,6 +36,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("assessment.py", "Assessment", "assessment", ":material/quiz:", Action.TAKE_ASSESSMENT),
     PageSpec("progress.py", "Progress", "progress", ":material/insights:", Action.VIEW_OWN_PROGRESS),
     PageSpec("glossary.py", "Glossary", "glossary", ":material/dictionary:", Action.VIEW_COURSE),
+    PageSpec("flashcards.py", "Review cards", "review", ":material/style:", Action.VIEW_COURSE),
     PageSpec("account.py", "Account", "account", ":material/person:", Action.VIEW_COURSE),
     PageSpec("cohorts.py", "Cohorts", "cohorts", ":material/groups:", Action.MANAGE_COHORTS, "Teach"),
     PageSpec(

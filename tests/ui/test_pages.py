@@ -149,7 +149,9 @@ def test_glossary_search_and_term_page(app_store: Store, make_user: MakeUser) ->
     assert [link.proto.label for link in at.get("page_link")] == ["Transference"]
     at = signed_in(app_store, make_user(email="b@example.org"), "course/ui/pages/glossary.py", term="containment")
     assert texts(at.title) == ["Containment"]
-    assert [link.proto.label for link in at.get("page_link")] == ["All terms", "Transference"]
+    # Back, the related term, then where it is used: the module that teaches it and the case.
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert labels == ["All terms", "Transference", "A first module", "A fixture case"]
 
 
 def test_account_page_signs_out_and_revokes_the_session(app_store: Store, make_user: MakeUser) -> None:
@@ -203,7 +205,7 @@ def test_menu_follows_the_permission_table() -> None:
     learner = User(1, "l@x.org", "L", Role.LEARNER)
     educator = User(2, "e@x.org", "E", Role.EDUCATOR)
     learner_paths = {p.url_path for p in pages_for(learner)}
-    assert learner_paths == {"home", "modules", "vignettes", "assessment", "progress", "glossary", "account"}
+    assert learner_paths == {"home", "modules", "vignettes", "assessment", "progress", "glossary", "review", "account"}
     assert {p.url_path for p in pages_for(educator)} == learner_paths | {"cohorts", "dashboards"}
     assert pages_for(None) == []
     assert all(p.action in Action for p in PAGES)
