@@ -107,3 +107,15 @@ def test_another_learners_review_address_shows_nothing(app_store: Store, make_us
     assert not [t for t in texts(snoop.markdown) if " — " in t]
     garbage = signed_in(app_store, other, PAGE, review="1 OR 1=1")
     assert texts(garbage.error) == ["There is no such attempt."]
+
+
+def test_home_shows_the_pass(app_store: Store, make_user: MakeUser) -> None:
+    user = make_user()
+    home = signed_in(app_store, user)
+    assert "Take the assessment" in [link.proto.label for link in home.get("page_link")]
+    at = signed_in(app_store, user, PAGE)
+    at.button(key="start-attempt").click().run()
+    answer_all(at, app_store, user, right=5)
+    submit(at)
+    home = signed_in(app_store, user)
+    assert texts(home.success) == ["You have passed the assessment."]

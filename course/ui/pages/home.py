@@ -1,5 +1,6 @@
 import streamlit as st
 
+from course import assessment
 from course.permissions import Action
 from course.store.events import completed_modules
 from course.ui import resources
@@ -30,5 +31,10 @@ if upcoming:
     st.caption(nxt.meta.summary)
 elif total:
     st.success("You have completed every module.")
+st.subheader("Assessment")
+if assessment.has_passed(resources.store(), user):
+    st.success("You have passed the assessment.", icon=":material/verified:")
+else:
+    st.page_link("course/ui/pages/assessment.py", label="Take the assessment", icon=":material/quiz:")
 st.subheader("Assignments")
 st.caption("Assignments from your educator will appear here once cohorts are available.")
