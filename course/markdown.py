@@ -2,8 +2,8 @@
 
 markdown-it-py's "js-default" preset has raw HTML, linkify and typographer off and refuses
 `javascript:`, `vbscript:`, `file:` and non-image `data:` links. The HTML it produces is shown with
-`st.html`, which sanitises again with DOMPurify; nothing is ever passed to
-`unsafe_allow_html=True`. Headings get stable ids so a section can be linked to.
+`st.html`, which sanitises again with DOMPurify; Streamlit's raw-HTML switch for st.markdown is
+never turned on. Headings get stable ids so a section can be linked to.
 """
 
 from __future__ import annotations
