@@ -1,15 +1,14 @@
 import streamlit as st
 
-from course import assessment
+from course import assessment, progress
 from course.permissions import Action
-from course.store.events import completed_modules
 from course.ui import resources
 from course.ui.forms import plain
 from course.ui.session import guard
 
 user = guard(Action.VIEW_COURSE)
 course = resources.content().course
-done = completed_modules(resources.store(), user.id)
+done = progress.module_status(resources.store(), user, user.id)
 
 st.title(f"Welcome, {plain(user.display_name)}")
 st.write(

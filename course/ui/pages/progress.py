@@ -1,14 +1,14 @@
 import pandas as pd
 import streamlit as st
 
+from course import progress
 from course.permissions import Action
-from course.store.events import completed_modules
 from course.ui import resources
 from course.ui.session import guard
 
 user = guard(Action.VIEW_OWN_PROGRESS)
 course = resources.content().course
-done = completed_modules(resources.store(), user.id)
+done = progress.module_status(resources.store(), user, user.id)
 
 st.title("Your progress")
 total = len(course.modules)
