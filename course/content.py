@@ -71,7 +71,7 @@ class Course:
     def version_of(self, kind: str, item_id: str) -> str:
         return self.versions.get(f"{kind}:{item_id}", self.version)
 
-    def checks_for(self, module_id: str) -> list[Any]:
+    def checks_for(self, module_id: str) -> list[QuizItem]:
         return [
             item
             for bank in self.quizzes.values()

@@ -27,7 +27,6 @@ from course.schema import (
 
 CONTINUE = "continue"
 UNDO = "undo"
-STATE_FORMAT = 1  # bump when PlayState's shape changes
 
 _COMPARE: dict[Comparison, Callable[[int, int], bool]] = {
     Comparison.LT: operator.lt,
@@ -66,7 +65,6 @@ class PlayState:
     started_at: datetime
     route: tuple[Move, ...] = ()
     undone: int = 0  # how many choices were taken back
-    format: int = STATE_FORMAT
 
     @property
     def path(self) -> list[str]:
@@ -199,69 +197,3 @@ def replay(
     for action, at, reason in actions:
         state, _ = advance(vignette, state, action, now=at, reason=reason)
     return state
-
-
-def random_walk(vignette: Vignette, pick: Callable[[list[str]], str], *, now: datetime, limit: int) -> PlayState:
-    """Walk until an ending, choosing with `pick` among the offered actions (used by property tests)."""
-    state, _ = start(vignette, content_version="walk", now=now)
-    for _ in range(limit):
-        node = node_of(vignette, state.node)
-        if isinstance(node, EndingNode):
-            return state
-        if isinstance(node, ChoiceNode):
-            offered = [c.id for c in choices_offered(vignette, state)]
-            if not offered:
-                raise VignetteError(f"stuck at '{node.id}': no choice's conditions hold")
-            options = offered + ([UNDO] if state.choices_made else [])
-            action = pick(options)
-        else:
-            action = CONTINUE
-        state, _ = advance(vignette, state, action, now=now)
-    raise VignetteError(f"no ending within {limit} steps")
-
-
-def to_json(state: PlayState) -> dict[str, Any]:
-    return {
-        "format": state.format,
-        "vignette_id": state.vignette_id,
-        "content_version": state.content_version,
-        "node": state.node,
-        "values": dict(state.values),
-        "started_at": state.started_at.isoformat(),
-        "undone": state.undone,
-        "route": [
-            {
-                "node": m.node,
-                "action": m.action,
-                "target": m.target,
-                "values_before": dict(m.values_before),
-                "at": m.at.isoformat(),
-                "reason": m.reason,
-            }
-            for m in state.route
-        ],
-    }
-
-
-def from_json(data: Mapping[str, Any]) -> PlayState:
-    if data.get("format") != STATE_FORMAT:
-        raise VignetteError(f"saved state has format {data.get('format')}, expected {STATE_FORMAT}")
-    return PlayState(
-        vignette_id=data["vignette_id"],
-        content_version=data["content_version"],
-        node=data["node"],
-        values=dict(data["values"]),
-        started_at=datetime.fromisoformat(data["started_at"]),
-        undone=int(data["undone"]),
-        route=tuple(
-            Move(
-                m["node"],
-                m["action"],
-                m["target"],
-                dict(m["values_before"]),
-                datetime.fromisoformat(m["at"]),
-                m["reason"],
-            )
-            for m in data["route"]
-        ),
-    )

@@ -77,7 +77,7 @@ def sign_up_page() -> None:
 def sign_out() -> None:
     accounts.end_session(resources.store(), session_token(), now=utcnow())
     forget_user()
-    if st.user.is_logged_in if oidc_configured() else False:
+    if oidc_configured() and st.user.is_logged_in:
         st.logout()
         return
     # No st.rerun() here: a rerun started now can drop the queued redirect before the browser sees

@@ -33,10 +33,11 @@ def catalogue(user: User, course: Course) -> None:
     for vignette in course.vignettes.values():
         resumed = play.resume(store, user, vignette, course.version_of("vignette", vignette.id))
         state = resumed.state
+        here = node_of(vignette, state.node) if state is not None else None
         if state is None:
             status = f"{vignette.minutes} min · not started"
-        elif isinstance(node_of(vignette, state.node), EndingNode):
-            status = "finished · " + _OUTCOME_LABEL[node_of(vignette, state.node).outcome.value].lower()  # type: ignore[union-attr]
+        elif isinstance(here, EndingNode):
+            status = "finished · " + _OUTCOME_LABEL[here.outcome.value].lower()
         else:
             status = f"in progress · {len(state.choices_made)} decisions made"
         with st.container(border=True):

@@ -49,3 +49,8 @@ def signed_in(app_store: Store, user: User, page: str | None = None, **query: st
         at.switch_page(page)
         at.run()
     return at
+
+
+def texts(elements: object) -> list[str]:
+    """The values of an AppTest element list (titles, errors, markdown, ...) as strings."""
+    return [str(getattr(e, "value", "")) for e in elements]  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ from course import assessment
 from course.accounts import User
 from course.store.db import Store
 from course.store.events import events_for_user
-from tests.ui.conftest import signed_in
+from tests.ui.conftest import signed_in, texts
 
 MakeUser = Callable[..., User]
 PAGE = "course/ui/pages/assessment.py"
@@ -21,10 +21,6 @@ PAGE = "course/ui/pages/assessment.py"
 def five_questions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COURSE_ASSESSMENT_ITEMS", "5")
     monkeypatch.setenv("COURSE_PASS_MARK", "80")
-
-
-def texts(elements: object) -> list[str]:
-    return [str(getattr(e, "value", "")) for e in elements]  # type: ignore[attr-defined]
 
 
 def answer_all(at: AppTest, store: Store, user: User, *, right: int) -> None:

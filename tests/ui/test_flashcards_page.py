@@ -10,14 +10,10 @@ from course.flashcards import CARD_REVIEWED, interval_phrase
 from course.store.db import Store
 from course.store.events import events_for_user
 from course.ui.nav import pages_for, spec
-from tests.ui.conftest import signed_in
+from tests.ui.conftest import signed_in, texts
 
 MakeUser = Callable[..., User]
 PAGE = "course/ui/pages/flashcards.py"
-
-
-def texts(elements: object) -> list[str]:
-    return [str(getattr(e, "value", "")) for e in elements]  # type: ignore[attr-defined]
 
 
 def metrics(at: object) -> dict[str, str]:

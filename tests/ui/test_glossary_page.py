@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from course import assessment
 from course.accounts import User
 from course.store.db import Store
-from tests.ui.conftest import signed_in
+from tests.ui.conftest import signed_in, texts
 
 MakeUser = Callable[..., User]
 PAGE = "course/ui/pages/glossary.py"
@@ -19,10 +19,6 @@ CONTAINMENT_SHORT = (
     "A relationship that helps a person hold and think about feelings that would otherwise overwhelm them."
 )
 TRANSFERENCE_SHORT = "Meeting a present relationship with patterns learnt in earlier ones."
-
-
-def texts(elements: object) -> list[str]:
-    return [str(getattr(e, "value", "")) for e in elements]  # type: ignore[attr-defined]
 
 
 def link_labels(at: AppTest) -> list[str]:

@@ -12,14 +12,10 @@ from course.clock import utcnow
 from course.reflections import my_reflections
 from course.store.db import Store
 from course.store.events import events_for_user
-from tests.ui.conftest import signed_in
+from tests.ui.conftest import signed_in, texts
 
 MakeUser = Callable[..., User]
 PAGE = "course/ui/pages/vignettes.py"
-
-
-def texts(elements: object) -> list[str]:
-    return [str(getattr(e, "value", "")) for e in elements]  # type: ignore[attr-defined]
 
 
 def decide(at: AppTest, choice: str, reason: str = "") -> None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,19 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course.content import load_course
-from course.schema import Vignette
+from course.schema import ChoiceNode, EndingNode, Vignette
 from course.vignette import (
     CONTINUE,
     UNDO,
+    PlayState,
     VignetteError,
     advance,
     choices_offered,
-    from_json,
     is_ended,
-    random_walk,
+    node_of,
     replay,
     start,
-    to_json,
     undo,
 )
 from tests.content.fixtures import GOOD
@@ -32,6 +32,23 @@ T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 FIXTURE = load_course(GOOD).course.vignettes["case"]
 REAL = load_course(REPO).course.vignettes
 GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.yaml"))
+
+
+def random_walk(vignette: Vignette, pick: Callable[[list[str]], str], *, now: datetime, limit: int) -> PlayState:
+    """Walk until an ending, choosing with `pick` among the offered actions (undo included)."""
+    state, _ = start(vignette, content_version="walk", now=now)
+    for _ in range(limit):
+        node = node_of(vignette, state.node)
+        if isinstance(node, EndingNode):
+            return state
+        if isinstance(node, ChoiceNode):
+            offered = [c.id for c in choices_offered(vignette, state)]
+            assert offered, f"stuck at '{node.id}': no choice's conditions hold"
+            action = pick(offered + ([UNDO] if state.choices_made else []))
+        else:
+            action = CONTINUE
+        state, _ = advance(vignette, state, action, now=now)
+    raise AssertionError(f"no ending within {limit} steps")
 
 
 def at(minutes: int) -> datetime:
@@ -101,13 +118,12 @@ def test_undo_returns_to_the_last_choice_with_its_values_and_is_recorded() -> No
     assert state.path == ["intro", "decide", "reflect"]
 
 
-def test_replay_and_json_round_trip_restore_the_same_state() -> None:
+def test_replay_restores_the_same_state() -> None:
     actions = [(CONTINUE, at(1), None), ("switch", at(2), "why not"), (UNDO, at(3), None), ("talk", at(4), None)]
     state, _ = start(FIXTURE, content_version="v1", now=T0)
     for action, when, reason in actions:
         state, _ = advance(FIXTURE, state, action, now=when, reason=reason)
     assert replay(FIXTURE, "v1", actions, started_at=T0) == state
-    assert from_json(to_json(state)) == state
 
 
 @pytest.mark.parametrize("vignette", [FIXTURE, *REAL.values()], ids=lambda v: v.id)
