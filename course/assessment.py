@@ -29,7 +29,7 @@ from course.permissions import Action, require
 from course.schema import QuizItem, QuizMode
 from course.store.db import Store
 from course.store.events import append_event
-from course.store.models import AttemptAnswerRow, AttemptRow
+from course.store.models import AttemptAnswerRow, AttemptItemRow, AttemptRow
 
 ASSESSMENT_ID = "summative"
 LETTERS = "ABCDE"
@@ -245,6 +245,13 @@ def start_attempt(
                 )
                 .returning(AttemptRow.id)
             ).scalar_one()
+            conn.execute(
+                insert(AttemptItemRow),
+                [
+                    {"attempt_id": new_id, "item_id": p.item_id, "position": i, "answer": p.answer}
+                    for i, p in enumerate(paper)
+                ],
+            )
             _record(
                 conn,
                 user,

@@ -133,6 +133,8 @@ class EventRow(Base):
         Index("ix_events_user_id_object_type_object_id", "user_id", "object_type", "object_id"),
         Index("ix_events_verb_occurred_at", "verb", "occurred_at"),
         Index("ix_events_object_type_object_id", "object_type", "object_id"),
+        # The time log walks each learner's events in time order (a window over user_id).
+        Index("ix_events_user_id_occurred_at", "user_id", "occurred_at"),
     )
 
     # Plain INTEGER on SQLite so the key is the ROWID (BIGINT would not be).
@@ -162,6 +164,10 @@ class ReflectionRow(Base):
     # never changes what the learner was answering.
     entries: Mapped[list[dict[str, str]]] = mapped_column(JSONPayload)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # "vignette_step" (written inside a case) or "structured" (the CPD reflective note).
+    kind: Mapped[str] = mapped_column(String(16), server_default="vignette_step")
+    title: Mapped[str | None] = mapped_column(String(120))
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 _OPEN = text("status = 'in_progress'")
@@ -212,3 +218,136 @@ class AttemptAnswerRow(Base):
     item_id: Mapped[str] = mapped_column(String(64))
     chosen: Mapped[str] = mapped_column(String(1))
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+ASSIGNABLE_TYPES = ("module", "vignette", "assessment")
+
+
+class AttemptItemRow(Base):
+    """One question of an attempt's paper, with its frozen key: item analysis joins on it in SQL."""
+
+    __tablename__ = "attempt_items"
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "item_id"),
+        Index("ix_attempt_items_item_id", "item_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id"))
+    item_id: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    answer: Mapped[str] = mapped_column(String(1))
+
+
+class CohortRow(Base):
+    """A group of learners run by one educator (its owner)."""
+
+    __tablename__ = "cohorts"
+    __table_args__ = (Index("ix_cohorts_owner_id", "owner_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Learners join with it, so it is stored as issued (it is meant to be shared, unlike a password).
+    invite_code: Mapped[str] = mapped_column(String(16), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CohortMemberRow(Base):
+    __tablename__ = "cohort_members"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "user_id"),
+        Index("ix_cohort_members_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AssignmentRow(Base):
+    """A module, vignette or the assessment set for a cohort, with a due date."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint(f"object_type IN {ASSIGNABLE_TYPES!r}", name="object_type"),
+        UniqueConstraint("cohort_id", "object_type", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+OUTBOX_STATUSES = ("pending", "sent", "failed")
+
+
+class ReflectionRevisionRow(Base):
+    """An earlier wording of a reflection, kept whenever its author edits it."""
+
+    __tablename__ = "reflection_revisions"
+    __table_args__ = (Index("ix_reflection_revisions_reflection_id", "reflection_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reflection_id: Mapped[int] = mapped_column(ForeignKey("reflections.id"))
+    entries: Mapped[list[dict[str, str]]] = mapped_column(JSONPayload)
+    # When this wording was written (the reflection's created_at or the previous edit).
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReflectionShareRow(Base):
+    """A reflection shared with the owner of one of its author's cohorts, until withdrawn."""
+
+    __tablename__ = "reflection_shares"
+    __table_args__ = (
+        Index("ix_reflection_shares_reflection_id", "reflection_id"),
+        Index("ix_reflection_shares_cohort_id", "cohort_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reflection_id: Mapped[int] = mapped_column(ForeignKey("reflections.id"))
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"))
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CertificateRow(Base):
+    """A CPD certificate. The public verification page shows only name, course and date."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (Index("ix_certificates_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    learner_name: Mapped[str] = mapped_column(String(80))  # as it was when issued
+    course_title: Mapped[str] = mapped_column(String(200))
+    cpd_minutes: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class XapiOutboxRow(Base):
+    """Events waiting to be sent to the learning record store, so nothing is lost while it is down."""
+
+    __tablename__ = "xapi_outbox"
+    __table_args__ = (
+        CheckConstraint(f"status IN {OUTBOX_STATUSES!r}", name="status"),
+        Index("ix_xapi_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("events.id"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

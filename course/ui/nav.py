@@ -37,6 +37,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("progress.py", "Progress", "progress", ":material/insights:", Action.VIEW_OWN_PROGRESS),
     PageSpec("glossary.py", "Glossary", "glossary", ":material/dictionary:", Action.VIEW_COURSE),
     PageSpec("flashcards.py", "Review cards", "review", ":material/style:", Action.VIEW_COURSE),
+    PageSpec("portfolio.py", "CPD portfolio", "portfolio", ":material/workspace_premium:", Action.VIEW_OWN_PROGRESS),
     PageSpec("account.py", "Account", "account", ":material/person:", Action.VIEW_COURSE),
     PageSpec("cohorts.py", "Cohorts", "cohorts", ":material/groups:", Action.MANAGE_COHORTS, "Teach"),
     PageSpec(
