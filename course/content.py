@@ -71,6 +71,10 @@ class Course:
     def version_of(self, kind: str, item_id: str) -> str:
         return self.versions.get(f"{kind}:{item_id}", self.version)
 
+    def items(self) -> dict[str, QuizItem]:
+        """Every quiz item by id, formative and summative."""
+        return {item.id: item for bank in self.quizzes.values() for item in bank.items}
+
     def checks_for(self, module_id: str) -> list[QuizItem]:
         return [
             item
