@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from course.accounts import User
+from course.cohorts import require_may_view
 from course.content import Course, Module
-from course.permissions import Action, require, require_self_or
+from course.permissions import Action, require
 from course.schema import QuizItem
 from course.store.db import Store
 from course.store.events import completed_modules, record_event
 
 
 def module_status(store: Store, viewer: User, learner_id: int) -> dict[str, datetime]:
-    """Module id -> completion time for `learner_id`; only the learner (or an educator) may look."""
-    require_self_or(viewer, learner_id, Action.VIEW_DASHBOARDS)
+    """Module id -> completion time for `learner_id`; only the learner (or their cohort's educator) may look."""
+    require_may_view(store, viewer, learner_id)
     return completed_modules(store, learner_id)
 
 

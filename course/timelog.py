@@ -24,8 +24,8 @@ from sqlalchemy import ColumnElement, Connection, Float, cast, func, literal, se
 from sqlalchemy.sql import Select
 
 from course.accounts import User
+from course.cohorts import require_may_view
 from course.content import Course
-from course.permissions import Action, require_self_or
 from course.store.db import Store
 from course.store.models import EventRow
 
@@ -82,7 +82,7 @@ def _query(conn: Connection, learner_ids: Collection[int]) -> dict[int, list[Tim
 
 def time_log(store: Store, viewer: User, learner_id: int) -> list[TimeSpent]:
     """Seconds of active time per object for one learner (themselves, or someone allowed to look)."""
-    require_self_or(viewer, learner_id, Action.VIEW_DASHBOARDS)
+    require_may_view(store, viewer, learner_id)
     with store.read() as conn:
         spent = _query(conn, [learner_id]).get(learner_id, [])
     return sorted(spent, key=lambda t: (t.object_type, t.object_id))

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Select
 
 from course.clock import require_aware
 from course.store.db import Store
@@ -170,8 +171,8 @@ def events_for_user(
     ]
 
 
-def completed_modules(store: Store, user_id: int) -> dict[str, datetime]:
-    """Module id -> when it was first completed, for modules the user has completed.
+def module_completions_query(learner_ids: list[int], module_ids: list[str] | None = None) -> Select[int, str, datetime]:
+    """(user_id, object_id, first_completed_at) for completed modules.
 
     A ``module.reopened`` event cancels earlier completions of that module; a completion after it
     counts again, from that later time. Events are ordered by (occurred_at, id).
@@ -188,18 +189,23 @@ def completed_modules(store: Store, user_id: int) -> dict[str, datetime]:
             and_(reopening.occurred_at == completion.occurred_at, reopening.id > completion.id),
         ),
     )
-    query = (
-        select(completion.object_id, func.min(completion.occurred_at).label("first_completed_at"))
-        .where(
-            completion.user_id == user_id,
-            completion.object_type == "module",
-            completion.verb == MODULE_COMPLETED,
-            ~reopened_later,
-        )
-        .group_by(completion.object_id)
+    query = select(
+        completion.user_id, completion.object_id, func.min(completion.occurred_at).label("first_completed_at")
+    ).where(
+        completion.user_id.in_(learner_ids),
+        completion.object_type == "module",
+        completion.verb == MODULE_COMPLETED,
+        ~reopened_later,
     )
+    if module_ids is not None:
+        query = query.where(completion.object_id.in_(module_ids))
+    return query.group_by(completion.user_id, completion.object_id)
+
+
+def completed_modules(store: Store, user_id: int) -> dict[str, datetime]:
+    """Module id -> when it was first completed, for modules the user has completed."""
     with store.read() as connection:
-        rows = connection.execute(query).all()
+        rows = connection.execute(module_completions_query([user_id])).all()
     return {row.object_id: row.first_completed_at for row in rows}
 
 
@@ -209,5 +215,6 @@ __all__ = [
     "Event",
     "completed_modules",
     "events_for_user",
+    "module_completions_query",
     "record_event",
 ]

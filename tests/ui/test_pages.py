@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from course import accounts
+from course import accounts, cohorts
 from course.accounts import Role, User
 from course.clock import utcnow
 from course.permissions import PermissionDenied
@@ -194,6 +194,10 @@ def test_learner_cannot_read_another_learners_progress_through_the_engine(
     with pytest.raises(PermissionDenied):
         module_status(app_store, me, other.id)
     educator = make_user(Role.EDUCATOR, email="teach@example.org")
+    with pytest.raises(PermissionDenied):  # not one of the educator's learners
+        module_status(app_store, educator, other.id)
+    cohort = cohorts.create_cohort(app_store, educator, "G", now=utcnow())
+    cohorts.add_member(app_store, educator, cohort.id, other.id, now=utcnow())
     assert module_status(app_store, educator, other.id) == {}
 
 
