@@ -161,6 +161,9 @@ class Variable(Strict):
     max: int
     initial: int
     description: Text | None = None
+    better: Literal["higher", "lower"] | None = Field(
+        default=None, description="which way is good for the patient; mastery reads choices' effects by it"
+    )
 
     @model_validator(mode="after")
     def _initial_in_range(self) -> Variable:
