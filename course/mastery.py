@@ -200,9 +200,9 @@ def next_step(course: Course, mastery: list[ConceptMastery], completed: set[str]
         if not unmet:
             return None
         order: dict[str, int] = {}  # concept -> the first unfinished module that teaches it
-        for position, module in enumerate(course.modules.values()):
-            if module.id not in completed:
-                for taught in module.meta.concepts:
+        for position, unfinished in enumerate(course.modules.values()):
+            if unfinished.id not in completed:
+                for taught in unfinished.meta.concepts:
                     order.setdefault(taught, position)
         weakest = min(unmet, key=lambda m: (order.get(m.concept_id, 10_000), m.concept_id))
         reason = "you have not met it in a question, a case or a card yet"
