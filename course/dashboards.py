@@ -1,0 +1,277 @@
+"""What an educator sees about one of their cohorts, every figure aggregated in SQL.
+
+Permission: every function starts from ``cohorts.get_cohort`` (owner or admin only), so a cohort
+someone may not see behaves as if it did not exist. Nothing here loads raw events into Python.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, case, func, select
+
+from course import cohorts
+from course.accounts import User
+from course.assessment import ASSESSMENT_ID
+from course.cohorts import Assignment, AssignmentState, Cohort, Member, state_of
+from course.completion import completions
+from course.content import Course
+from course.permissions import Action, require
+from course.route_analytics import RouteCounts, route_counts
+from course.store.db import Store
+from course.store.models import AttemptAnswerRow, AttemptItemRow, AttemptRow
+from course.timelog import by_activity, time_logs
+
+Z95 = 1.959964  # two-sided 95%
+MIN_ANSWERS_TO_JUDGE = 10  # below this an item is shown but never flagged
+
+
+@dataclass(frozen=True)
+class Cell:
+    learner: Member
+    assignment: Assignment
+    done_at: datetime | None
+    state: AssignmentState
+
+
+@dataclass(frozen=True)
+class AttemptScore:
+    learner_id: int
+    percent: float
+    passed: bool
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class LearnerTime:
+    learner: Member
+    seconds_by_kind: dict[str, int]  # "module", "vignette", "assessment", "review"
+
+    @property
+    def seconds(self) -> int:
+        return sum(self.seconds_by_kind.values())
+
+
+@dataclass(frozen=True)
+class CohortDashboard:
+    cohort: Cohort
+    members: list[Member]
+    assignments: list[Assignment]
+    cells: list[Cell]
+    scores: list[AttemptScore]
+    times: list[LearnerTime]
+    pass_mark_percent: int | None
+
+    @property
+    def overdue(self) -> list[Cell]:
+        return sorted((c for c in self.cells if c.state is AssignmentState.OVERDUE), key=lambda c: c.assignment.due_at)
+
+
+def cohort_dashboard(store: Store, viewer: User, cohort_id: int, course: Course, *, now: datetime) -> CohortDashboard:
+    require(viewer, Action.VIEW_DASHBOARDS)
+    cohort = cohorts.get_cohort(store, viewer, cohort_id)
+    people = cohorts.members(store, viewer, cohort_id)
+    tasks = cohorts.assignments(store, viewer, cohort_id)
+    ids = [m.user_id for m in people]
+    with store.read() as conn:
+        done = completions(conn, ids, {(a.object_type, a.object_id) for a in tasks})
+        scores, pass_mark = _scores(conn, ids)
+        logs = time_logs(conn, ids)
+    cells = [
+        Cell(
+            m,
+            a,
+            done.get((m.user_id, a.object_type, a.object_id)),
+            state_of(done.get((m.user_id, a.object_type, a.object_id)), a.due_at, now),
+        )
+        for m in people
+        for a in tasks
+    ]
+    times = []
+    for member in people:
+        kinds: dict[str, int] = defaultdict(int)
+        for (kind, _), seconds in by_activity(course, logs.get(member.user_id, [])).items():
+            kinds[kind] += seconds
+        times.append(LearnerTime(member, dict(kinds)))
+    return CohortDashboard(cohort, people, tasks, cells, scores, times, pass_mark)
+
+
+def _scores(conn: Connection, learner_ids: list[int]) -> tuple[list[AttemptScore], int | None]:
+    if not learner_ids:
+        return [], None
+    rows = conn.execute(
+        select(
+            AttemptRow.user_id,
+            AttemptRow.correct,
+            AttemptRow.total,
+            AttemptRow.passed,
+            AttemptRow.submitted_at,
+            AttemptRow.pass_mark_percent,
+        )
+        .where(AttemptRow.user_id.in_(learner_ids), AttemptRow.status == "submitted")
+        .order_by(AttemptRow.submitted_at)
+    ).all()
+    scores = [
+        AttemptScore(r.user_id, 100.0 * r.correct / r.total if r.total else 0.0, bool(r.passed), r.submitted_at)
+        for r in rows
+    ]
+    return scores, (rows[-1].pass_mark_percent if rows else None)
+
+
+# --- item analysis ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interval:
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class ItemStats:
+    item_id: str
+    answered: int  # first attempts that contained the item
+    correct: int
+    discrimination: float | None  # corrected point-biserial: item vs the rest of the paper
+    discrimination_ci: Interval | None
+    facility_ci: Interval
+    choices: dict[str, int]  # option key -> learners who chose it; "" for no answer
+    key: str
+    flags: tuple[str, ...]
+
+    @property
+    def facility(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> Interval:
+    """Wilson score interval: honest at small n and near 0 or 1, unlike the normal approximation."""
+    if n == 0:
+        return Interval(0.0, 1.0)
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+
+
+def fisher_interval(r: float, n: int, z: float = Z95) -> Interval | None:
+    """95% interval for a correlation via Fisher's z; None when n is too small for one to exist."""
+    if n < 4:
+        return None
+    clipped = max(-0.999999, min(0.999999, r))
+    centre = math.atanh(clipped)
+    half = z / math.sqrt(n - 3)
+    return Interval(math.tanh(centre - half), math.tanh(centre + half))
+
+
+def _point_biserial(n: int, k: int, rest_sum: float, rest_sq: float, rest_when_right: float) -> float | None:
+    """corr(item right?, rest score) from sums, so the database does the per-row work."""
+    if n < 2 or k in (0, n):
+        return None
+    p = k / n
+    mean_rest = rest_sum / n
+    variance_rest = rest_sq / n - mean_rest * mean_rest
+    if variance_rest <= 1e-12:
+        return None
+    covariance = rest_when_right / n - p * mean_rest
+    return covariance / math.sqrt(p * (1 - p) * variance_rest)
+
+
+def _flags(stats_n: int, correct: int, r_ci: Interval | None, choices: dict[str, int], key: str) -> tuple[str, ...]:
+    if stats_n < MIN_ANSWERS_TO_JUDGE:
+        return ()
+    flags = []
+    # Too hard / too easy say little about faults, so the point estimate is enough for them; the
+    # discrimination flags accuse the item, so they wait until the interval itself is clear.
+    if correct / stats_n < 0.2:
+        flags.append(f"very hard: {correct} of {stats_n} right (check the key and the wording)")
+    if correct / stats_n >= 0.95:
+        flags.append(f"very easy: {correct} of {stats_n} right, so it tells you little")
+    if r_ci is not None and r_ci.high < 0:
+        flags.append("negative discrimination: stronger learners get it wrong more often (check the key)")
+    elif r_ci is not None and r_ci.high < 0.1:
+        flags.append("does not discriminate between stronger and weaker learners")
+    popular = [option for option, count in choices.items() if option not in ("", key) and count > choices.get(key, 0)]
+    if popular:
+        flags.append(f"distractor {', '.join(sorted(popular))} is chosen more often than the key")
+    return tuple(flags)
+
+
+def _scope(store: Store, viewer: User, cohort_id: int | None) -> list[int] | None:
+    """The learners an analysis may cover: a cohort the viewer owns, or everyone for an admin."""
+    require(viewer, Action.VIEW_DASHBOARDS)
+    if cohort_id is None:
+        require(viewer, Action.MANAGE_USERS)  # the whole course at once: admins only
+        return None
+    cohorts.get_cohort(store, viewer, cohort_id)
+    with store.read() as conn:
+        return cohorts.member_ids(conn, cohort_id)
+
+
+def item_analysis(store: Store, viewer: User, cohort_id: int | None) -> list[ItemStats]:
+    """Classical item statistics over each learner's first submitted attempt (retakes have seen the items)."""
+    learners = _scope(store, viewer, cohort_id)
+    if learners == []:
+        return []
+    ranked = select(
+        AttemptRow.id,
+        AttemptRow.correct,
+        func.row_number()
+        .over(partition_by=AttemptRow.user_id, order_by=(AttemptRow.submitted_at, AttemptRow.id))
+        .label("nth"),
+    ).where(AttemptRow.status == "submitted", AttemptRow.assessment_id == ASSESSMENT_ID)
+    if learners is not None:
+        ranked = ranked.where(AttemptRow.user_id.in_(learners))
+    first = ranked.subquery()
+    right = case((AttemptAnswerRow.chosen == AttemptItemRow.answer, 1), else_=0)
+    rest = first.c.correct - right
+    joined = (
+        select(AttemptItemRow.item_id)
+        .join(first, and_(first.c.id == AttemptItemRow.attempt_id, first.c.nth == 1))
+        .outerjoin(
+            AttemptAnswerRow,
+            and_(
+                AttemptAnswerRow.attempt_id == AttemptItemRow.attempt_id,
+                AttemptAnswerRow.item_id == AttemptItemRow.item_id,
+            ),
+        )
+    )
+    with store.read() as conn:
+        sums = conn.execute(
+            joined.add_columns(
+                func.max(AttemptItemRow.answer).label("key"),
+                func.count().label("n"),
+                func.sum(right).label("k"),
+                func.sum(rest).label("rest_sum"),
+                func.sum(rest * rest).label("rest_sq"),
+                func.sum(rest * right).label("rest_when_right"),
+            ).group_by(AttemptItemRow.item_id)
+        ).all()
+        picks = conn.execute(
+            joined.add_columns(AttemptAnswerRow.chosen, func.count().label("n")).group_by(
+                AttemptItemRow.item_id, AttemptAnswerRow.chosen
+            )
+        ).all()
+    chosen: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in picks:
+        chosen[row.item_id][row.chosen or ""] = int(row.n)
+    result = []
+    for row in sums:
+        n, k = int(row.n), int(row.k or 0)
+        r = _point_biserial(n, k, float(row.rest_sum or 0), float(row.rest_sq or 0), float(row.rest_when_right or 0))
+        r_ci = fisher_interval(r, n) if r is not None else None
+        choices = chosen.get(row.item_id, {})
+        result.append(
+            ItemStats(row.item_id, n, k, r, r_ci, wilson(k, n), choices, row.key, _flags(n, k, r_ci, choices, row.key))
+        )
+    return sorted(result, key=lambda s: (-len(s.flags), s.item_id))
+
+
+def cohort_routes(store: Store, viewer: User, cohort_id: int | None, vignette_id: str) -> RouteCounts | None:
+    """Route counts for a cohort's learners (None below the anonymity threshold)."""
+    learners = _scope(store, viewer, cohort_id)
+    return route_counts(store, viewer, vignette_id, learners)
