@@ -54,3 +54,20 @@ def signed_in(app_store: Store, user: User, page: str | None = None, **query: st
 def texts(elements: object) -> list[str]:
     """The values of an AppTest element list (titles, errors, markdown, ...) as strings."""
     return [str(getattr(e, "value", "")) for e in elements]  # type: ignore[attr-defined]
+
+
+def vega_charts(at: AppTest) -> dict[str, tuple[dict[str, object], list[object]]]:
+    """Every Vega-Lite chart on the page by title: its spec and its datasets as pandas frames."""
+    import json
+
+    import pyarrow as pa
+
+    found: dict[str, tuple[dict[str, object], list[object]]] = {}
+    for element in at.get("vega_lite_chart"):
+        proto = element.proto  # type: ignore[attr-defined]
+        spec = json.loads(proto.spec)
+        title = spec.get("title")
+        name = title.get("text") if isinstance(title, dict) else title
+        frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in proto.datasets]
+        found[str(name)] = (spec, frames)
+    return found
