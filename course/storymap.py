@@ -30,8 +30,13 @@ def to_dot(
     *,
     here: str | None = None,
     counts: Mapping[str, int] | None = None,
+    choice_counts: Mapping[tuple[str, str], int] | None = None,
 ) -> str:
-    """DOT for the vignette. `route` is the (from, to) edges taken; `here` the current node."""
+    """DOT for the vignette. `route` is the (from, to) edges taken; `here` the current node.
+
+    `counts` (node id -> learners) and `choice_counts` ((node id, choice id) -> learners) label the
+    map with aggregate route analytics.
+    """
     taken = set(route)
     visited = {a for a, _ in taken} | {b for _, b in taken} | ({here} if here else set())
     lines = [
@@ -58,11 +63,18 @@ def to_dot(
             attrs += ['fillcolor="#90caf9"', "penwidth=3"]
         lines.append(f"  {_quote(node.id)} [{', '.join(attrs)}];")
     for node in vignette.nodes:
-        labels = {c.target: c.label for c in node.choices} if isinstance(node, ChoiceNode) else {}
-        for target, _ in outgoing(node):
-            attrs = []
-            if target in labels:
-                attrs.append(f"label={_quote(_short(labels[target], 28))}")
+        edges: list[tuple[str, str | None]]
+        if isinstance(node, ChoiceNode):
+            edges = []
+            for choice in node.choices:
+                label = _short(choice.label, 28)
+                if choice_counts is not None:
+                    label += f" ({choice_counts.get((node.id, choice.id), 0)})"
+                edges.append((choice.target, label))
+        else:
+            edges = [(target, None) for target, _ in outgoing(node)]
+        for target, edge_label in edges:
+            attrs = [f"label={_quote(edge_label)}"] if edge_label is not None else []
             if (node.id, target) in taken:
                 attrs += ['color="#1565c0"', "penwidth=3"]
             lines.append(f"  {_quote(node.id)} -> {_quote(target)} [{', '.join(attrs)}];")

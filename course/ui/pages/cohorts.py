@@ -1,3 +1,6 @@
-from course.ui.coming_soon import coming_soon
+from course.permissions import Action
+from course.ui import cohorts_view, resources
+from course.ui.session import guard
 
-coming_soon("cohorts", "Create cohorts, invite learners and assign modules, cases and the assessment with due dates.")
+user = guard(Action.MANAGE_COHORTS)
+cohorts_view.render(resources.store(), user, resources.content().course)

@@ -1,6 +1,6 @@
-from course.ui.coming_soon import coming_soon
+from course.permissions import Action
+from course.ui import dashboards_view, resources
+from course.ui.session import guard
 
-coming_soon(
-    "dashboards",
-    "Completion, overdue work, score distributions, item analysis and anonymised case routes for your cohorts.",
-)
+user = guard(Action.VIEW_DASHBOARDS)
+dashboards_view.render(resources.store(), user, resources.content().course)

@@ -2,7 +2,7 @@ import streamlit as st
 
 from course import assessment, progress
 from course.permissions import Action
-from course.ui import resources
+from course.ui import home_view, resources
 from course.ui.forms import plain
 from course.ui.session import guard
 
@@ -35,5 +35,5 @@ if assessment.has_passed(resources.store(), user):
     st.success("You have passed the assessment.", icon=":material/verified:")
 else:
     st.page_link("course/ui/pages/assessment.py", label="Take the assessment", icon=":material/quiz:")
-st.subheader("Assignments")
-st.caption("Assignments from your educator will appear here once cohorts are available.")
+home_view.assignments(resources.store(), user, course)
+home_view.join_cohort(resources.store(), user)

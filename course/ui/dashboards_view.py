@@ -1,0 +1,210 @@
+"""The educator's cohort dashboard: completion, scores, time, item analysis, case routes, reflections."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from course import dashboards
+from course.accounts import User
+from course.clock import utcnow
+from course.cohorts import Cohort
+from course.content import Course
+from course.dashboards import CohortDashboard, ItemStats
+from course.permissions import Action, can
+from course.route_analytics import MIN_LEARNERS
+from course.store.db import Store
+from course.storymap import to_dot
+from course.ui import charts
+from course.ui.cohorts_view import item_title, pick_cohort
+from course.ui.forms import plain
+from course.ui.shared_reflections_view import render_shared_reflections
+
+DATE = "%d %b %Y"
+
+
+def render(store: Store, user: User, course: Course) -> None:
+    st.title("Dashboards")
+    cohort = pick_cohort(store, user)
+    if cohort is None:
+        st.info("Dashboards appear once you have a cohort. Create one on the Cohorts page.")
+        st.page_link("course/ui/pages/cohorts.py", label="Go to Cohorts", icon=":material/groups:")
+        return
+    board = dashboards.cohort_dashboard(store, user, cohort.id, course, now=utcnow())
+    st.caption(f"{len(board.members)} learners · {len(board.assignments)} assignments")
+    tabs = st.tabs(["Completion", "Scores", "Time", "Questions", "Cases", "Shared reflections"])
+    with tabs[0]:
+        _completion(board, course)
+    with tabs[1]:
+        _scores(board)
+    with tabs[2]:
+        _time(board)
+    with tabs[3]:
+        _items(store, user, cohort, course)
+    with tabs[4]:
+        _routes(store, user, cohort, course)
+    with tabs[5]:
+        _reflections(store, user, cohort)
+
+
+def _completion(board: CohortDashboard, course: Course) -> None:
+    if not board.assignments or not board.members:
+        st.info("Add learners and assignments on the Cohorts page to see completion here.")
+        return
+    grid = pd.DataFrame(
+        [
+            {
+                "Learner": cell.learner.display_name,
+                "Assignment": item_title(course, cell.assignment.object_type, cell.assignment.object_id),
+                "State": cell.state.value,
+                "Due": cell.assignment.due_at.strftime(DATE),
+                "Done": cell.done_at.strftime(DATE) if cell.done_at else "",
+            }
+            for cell in board.cells
+        ]
+    )
+    charts.show(charts.state_grid(grid), grid, "Completion by learner and assignment")
+    per_task = (
+        grid.assign(Finished=grid["State"] == "done")
+        .groupby(["Assignment", "Due"], sort=False)
+        .agg(Done=("Finished", "sum"), Learners=("Finished", "size"))
+        .reset_index()
+    )
+    per_task["Done (%)"] = (100 * per_task["Done"] / per_task["Learners"]).round(0)
+    charts.show(charts.by_assignment(per_task), per_task, "Completion by assignment")
+    st.subheader("Overdue")
+    overdue = pd.DataFrame(
+        [
+            {
+                "Learner": cell.learner.display_name,
+                "Email": cell.learner.email,
+                "Assignment": item_title(course, cell.assignment.object_type, cell.assignment.object_id),
+                "Due": cell.assignment.due_at.strftime(DATE),
+            }
+            for cell in board.overdue
+        ],
+        columns=["Learner", "Email", "Assignment", "Due"],
+    )
+    if overdue.empty:
+        st.success("Nothing is overdue.")
+    else:
+        charts.table(overdue, "Overdue", key="csv-overdue")
+
+
+def _scores(board: CohortDashboard) -> None:
+    if not board.scores:
+        st.info("No one in this cohort has submitted the assessment yet.")
+        return
+    names = {m.user_id: m.display_name for m in board.members}
+    frame = pd.DataFrame(
+        [
+            {
+                "Learner": names.get(s.learner_id, "?"),
+                "Score": round(s.percent, 1),
+                "Result": "Passed" if s.passed else "Not passed",
+                "Submitted": s.submitted_at.strftime(DATE),
+            }
+            for s in board.scores
+        ]
+    )
+    charts.show(charts.score_distribution(frame, board.pass_mark_percent), frame, "Score distribution")
+
+
+def _time(board: CohortDashboard) -> None:
+    frame = pd.DataFrame(
+        [
+            {
+                "Learner": t.learner.display_name,
+                "Minutes": round(t.seconds / 60, 1),
+                "Modules": round(t.seconds_by_kind.get("module", 0) / 60, 1),
+                "Cases": round(t.seconds_by_kind.get("vignette", 0) / 60, 1),
+                "Assessment": round(t.seconds_by_kind.get("assessment", 0) / 60, 1),
+                "Review cards": round(t.seconds_by_kind.get("review", 0) / 60, 1),
+            }
+            for t in board.times
+        ],
+        columns=["Learner", "Minutes", "Modules", "Cases", "Assessment", "Review cards"],
+    )
+    if frame.empty:
+        st.info("No learners in this cohort yet.")
+        return
+    st.caption("Active time: each span runs to the learner's next action; pauses over 15 minutes count as 15.")
+    charts.show(
+        charts.minutes_bar(frame, "Learner", "Time spent per learner", "Bars: active minutes each learner has spent."),
+        frame,
+        "Time spent per learner",
+    )
+
+
+def _item_row(course: Course, stats: ItemStats) -> dict[str, object]:
+    item = course.items().get(stats.item_id)
+    choices = ", ".join(f"{k or 'blank'}: {n}" for k, n in sorted(stats.choices.items()))
+    disc = stats.discrimination
+    ci = stats.discrimination_ci
+    return {
+        "Item": stats.item_id,
+        "Question": (item.stem[:80] + "…") if item is not None and len(item.stem) > 80 else (item.stem if item else ""),
+        "Answers": stats.answered,
+        "Facility": round(stats.facility, 2),
+        "Low": round(stats.facility_ci.low, 2),
+        "High": round(stats.facility_ci.high, 2),
+        "Discrimination": round(disc, 2) if disc is not None else None,
+        "Discrimination 95% CI": f"{ci.low:.2f} to {ci.high:.2f}" if ci else "too few",
+        f"Choices (key {stats.key})": choices,
+        "Flags": "; ".join(stats.flags),
+    }
+
+
+def _items(store: Store, user: User, cohort: Cohort, course: Course) -> None:
+    whole = can(user, Action.MANAGE_USERS) and st.toggle("Whole course (all learners)", key="items-whole")
+    stats = dashboards.item_analysis(store, user, None if whole else cohort.id)
+    if not stats:
+        st.info("Item statistics appear once learners have submitted the assessment.")
+        return
+    st.caption(
+        "Each learner's first submitted attempt only. Facility is the share who got it right (95% Wilson "
+        "interval); discrimination is the correlation with the rest of the paper (95% Fisher interval). "
+        f"Items are flagged only once at least {dashboards.MIN_ANSWERS_TO_JUDGE} learners have answered."
+    )
+    frame = pd.DataFrame([_item_row(course, s) for s in stats])
+    flagged = frame[frame["Flags"] != ""]
+    if not flagged.empty:
+        st.warning(f"{len(flagged)} item(s) look faulty: see the Flags column.", icon=":material/flag:")
+    charts.show(charts.facility(frame), frame, "Item analysis")
+
+
+def _routes(store: Store, user: User, cohort: Cohort, course: Course) -> None:
+    if not course.vignettes:
+        st.info("The course has no cases.")
+        return
+    titles = {v.id: v.title for v in course.vignettes.values()}
+    vignette_id = st.selectbox("Case", list(titles), format_func=lambda i: titles[i], key="route-case")
+    counts = dashboards.cohort_routes(store, user, cohort.id, vignette_id)
+    if counts is None:
+        st.info(
+            f"Route counts are shown only when at least {MIN_LEARNERS} learners in the cohort have played "
+            "this case, so that no one's choices can be picked out."
+        )
+        return
+    vignette = course.vignettes[vignette_id]
+    st.caption(f"{counts.learners} learners played this case. Numbers are learners, never names.")
+    st.graphviz_chart(to_dot(vignette, counts=counts.reached, choice_counts=counts.took), width="stretch")
+    nodes = {n.id: n.title or n.id for n in vignette.nodes}
+    reached = pd.DataFrame(
+        [{"Step": nodes.get(n, n), "Learners": c} for n, c in counts.reached.items()], columns=["Step", "Learners"]
+    )
+    charts.table(reached, f"{vignette.title} steps reached", key="csv-reached")
+    took = pd.DataFrame(
+        [{"Step": nodes.get(n, n), "Choice": a, "Learners": c} for (n, a), c in counts.took.items()],
+        columns=["Step", "Choice", "Learners"],
+    )
+    charts.table(took, f"{vignette.title} choices taken", key="csv-took")
+    ended = pd.DataFrame(
+        [{"Ending": nodes.get(e, e), "Learners": c} for e, c in counts.ended.items()], columns=["Ending", "Learners"]
+    )
+    charts.table(ended, f"{vignette.title} endings", key="csv-ended")
+
+
+def _reflections(store: Store, user: User, cohort: Cohort) -> None:
+    st.caption(f"Shared with you as the educator of {plain(cohort.name)}. Learners can withdraw a share at any time.")
+    render_shared_reflections(store, user, cohort.id)
