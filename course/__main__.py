@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from course.content import json_schemas, load_course
 
 if TYPE_CHECKING:
+    from course.accounts import User
     from course.store.db import Store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +46,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     role.add_argument("--email", required=True)
     role.add_argument("--role", choices=["learner", "educator", "admin"], required=True)
 
+    _add_cpd_commands(sub)
+
     args = parser.parse_args(argv)
+    if args.command == "xapi":
+        return _xapi(args)
+    if args.command == "privacy":
+        return _privacy(args)
     if args.command == "validate":
         return _validate(args.root, args.paths, strict=args.strict)
     if args.command == "schema":
@@ -141,6 +148,107 @@ def _users_set_role(email: str, role: str) -> int:
         store.close()
     print(f"{email} is now {role}")
     return 0
+
+
+# --- xAPI and privacy (operator commands: whoever runs them already holds the database credentials) ---
+
+
+def _add_cpd_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    xapi = sub.add_parser("xapi", help="send learning records to the LRS configured in secrets or XAPI_*")
+    xapi_sub = xapi.add_subparsers(dest="xapi_command", required=True)
+    send = xapi_sub.add_parser("send", help="queue new events and send what is due (run it from cron)")
+    send.add_argument("--batch-size", type=int, default=50)
+    xapi_sub.add_parser("status", help="how many statements are pending, sent and failed")
+    xapi_sub.add_parser("retry-failed", help="queue again the statements the LRS rejected")
+    export = xapi_sub.add_parser("export", help="print every statement as JSON lines (no LRS needed)")
+    export.add_argument("--email", help="only this learner's statements")
+
+    privacy = sub.add_parser("privacy", help="a person's data: export it, or delete the account")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
+    dump = privacy_sub.add_parser("export", help="print everything held about a person as JSON")
+    dump.add_argument("--email", required=True)
+    erase = privacy_sub.add_parser("delete", help="close the account and erase the personal data")
+    erase.add_argument("--email", required=True)
+    erase.add_argument("--confirm", required=True, help="the same email again, to confirm")
+
+
+def _operator() -> User:
+    """Stands for the person at the command line, who has the database itself in hand."""
+    from course.accounts import Role, User
+
+    return User(id=0, email="operator@localhost", display_name="Command line", role=Role.ADMIN)
+
+
+def _xapi(args: argparse.Namespace) -> int:
+    from course import xapi
+    from course.accounts import find_user_by_email
+    from course.clock import utcnow
+
+    config = xapi.load_config()
+    store = _open_store()
+    if store is None:
+        return 1
+    try:
+        if args.xapi_command == "status":
+            print(json.dumps(xapi.outbox_counts(store)))
+            return 0
+        if args.xapi_command == "retry-failed":
+            print(f"{xapi.retry_failed(store, now=utcnow())} statements queued again")
+            return 0
+        if args.xapi_command == "export":
+            if args.email:
+                user = find_user_by_email(store, args.email)
+                if user is None:
+                    print(f"error: no account with email {args.email}", file=sys.stderr)
+                    return 1
+                statements = xapi.statements_for(store, _operator(), user.id, config)
+            else:
+                statements = xapi.all_statements(store, _operator(), config)
+            for statement in statements:
+                print(json.dumps(statement, ensure_ascii=False))
+            return 0
+        if not config.sending_enabled:
+            print(
+                "error: no LRS configured: set [xapi] endpoint/key/secret in secrets.toml or XAPI_ENDPOINT",
+                file=sys.stderr,
+            )
+            return 1
+        now = utcnow()
+        queued = xapi.enqueue_new(store, now=now)
+        report = xapi.send_pending(store, xapi.HttpTransport(config), now, config=config, batch_size=args.batch_size)
+        print(f"queued {queued}; sent {report.sent}, rejected {report.failed}, to retry later {report.deferred}")
+        if report.last_error:
+            print(f"last error: {report.last_error}", file=sys.stderr)
+        return 0 if report.deferred == 0 and report.failed == 0 else 2
+    finally:
+        store.close()
+
+
+def _privacy(args: argparse.Namespace) -> int:
+    from course import privacy
+    from course.accounts import find_user_by_email
+    from course.clock import utcnow
+
+    store = _open_store()
+    if store is None:
+        return 1
+    try:
+        user = find_user_by_email(store, args.email)
+        if user is None:
+            print(f"error: no account with email {args.email}", file=sys.stderr)
+            return 1
+        if args.privacy_command == "export":
+            print(json.dumps(privacy.export_personal_data(store, _operator(), user.id, now=utcnow()), indent=2))
+            return 0
+        try:
+            privacy.delete_account(store, _operator(), user.id, confirm_email=args.confirm, now=utcnow())
+        except privacy.PrivacyError as exc:
+            print(f"error: {exc.message}", file=sys.stderr)
+            return 1
+        print(f"deleted the account {args.email} (id {user.id}) and erased its personal data")
+        return 0
+    finally:
+        store.close()
 
 
 if __name__ == "__main__":

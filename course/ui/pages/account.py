@@ -1,11 +1,55 @@
+import json
+
 import streamlit as st
 
+from course import privacy
+from course.clock import utcnow
 from course.permissions import Action
+from course.ui import resources
 from course.ui.forms import plain, sign_out
-from course.ui.session import guard
+from course.ui.session import forget_user, guard
 
 user = guard(Action.VIEW_COURSE)
+store = resources.store()
 st.title("Your account")
 st.markdown(f"**Name:** {plain(user.display_name)}  \n**Email:** {plain(user.email)}  \n**Role:** {user.role.value}")
 if st.button("Sign out", icon=":material/logout:"):
     sign_out()
+
+st.subheader("Download my data")
+st.markdown(
+    "One JSON file with everything this course holds about you: your account, every recorded action, "
+    "your reflections with their history and sharing, assessment attempts, certificates, cohorts, "
+    "sign-in records and queued learning-record statements. Password and sign-in token hashes are left out."
+)
+if st.button("Prepare my data", icon=":material/database:"):
+    exported = privacy.export_personal_data(store, user, user.id, now=utcnow())
+    st.session_state["my_data"] = json.dumps(exported, indent=2, ensure_ascii=False).encode("utf-8")
+if isinstance(st.session_state.get("my_data"), bytes):
+    st.download_button(
+        "Download my data (JSON)",
+        data=st.session_state["my_data"],
+        file_name="my-relational-prescribing-data.json",
+        mime="application/json",
+        icon=":material/download:",
+    )
+
+st.subheader("Delete my account")
+st.markdown(
+    "This closes your account for good and erases your personal data: your reflections and their history, "
+    "your name and email, your sign-ins, and the words you typed in cases. Your certificate stops verifying. "
+    "What you did in the course stays only as anonymous numbers in cohort and question statistics. "
+    "Download your data first if you want to keep it. **This cannot be undone.**"
+)
+with st.form("delete-account"):
+    typed = st.text_input(f"To confirm, type your email address ({user.email})", autocomplete="off")
+    confirmed = st.form_submit_button("Delete my account permanently", type="primary", icon=":material/delete_forever:")
+if confirmed:
+    try:
+        privacy.delete_account(store, user, user.id, confirm_email=typed, now=utcnow())
+    except privacy.PrivacyError as exc:
+        st.error(exc.message)
+    else:
+        forget_user()
+        st.success("Your account has been deleted and your personal data erased.")
+        sign_out()

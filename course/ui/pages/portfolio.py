@@ -1,3 +1,16 @@
-from course.ui.coming_soon import coming_soon
+import streamlit as st
 
-coming_soon("portfolio", "Your CPD time log, structured reflections, certificate and evidence pack.")
+from course.permissions import Action
+from course.ui import portfolio_view, resources
+from course.ui.session import guard
+
+user = guard(Action.VIEW_OWN_PROGRESS)
+store, course = resources.store(), resources.content().course
+st.title("CPD portfolio")
+st.caption("Evidence for your appraisal. Your reflections are private unless you choose to share one.")
+portfolio_view.show_flash()
+requested = st.query_params.get("reflection", "")
+portfolio_view.render_time_log(store, user, course)
+portfolio_view.render_certificate(store, user, course)
+portfolio_view.render_reflections(store, user, course, open_id=int(requested) if requested.isdigit() else None)
+portfolio_view.render_evidence_pack(store, user, course)

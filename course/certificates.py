@@ -1,0 +1,293 @@
+"""CPD certificates: issued once the completion rule is met, verifiable by a public code.
+
+The completion rule: every module of the course marked complete (``completed_modules``) and the
+summative assessment passed (``assessment.has_passed``). A certificate records the name, course
+title and CPD time as they were when it was issued; issuing again returns the same certificate.
+
+The verification code is 120 random bits (24 base-32 characters), so codes cannot be guessed or
+enumerated; the public check (:func:`verify`) reveals only name, course and date, and nothing for
+revoked certificates or closed accounts.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+from sqlalchemy import Connection, insert, select, update
+
+from course import timelog
+from course.accounts import User
+from course.assessment import has_passed
+from course.clock import require_aware
+from course.content import Course
+from course.permissions import Action, require, require_self_or
+from course.store.db import Store
+from course.store.events import completed_modules
+from course.store.models import CertificateRow, UserRow
+
+COURSE_TITLE = "Relational Prescribing: the prescriber-patient relationship in practice"
+_CODE_BYTES = 15  # 120 bits -> 24 base-32 characters, within the 32-character column
+_GROUP = 4
+
+# Unicode fonts for names such as "Zoë Ó Briain" or "Дмитрий"; the PDF core fonts know only Latin-1.
+# COURSE_PDF_FONT points at another TrueType file if none of these is installed.
+_UNICODE_FONTS = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/Library/Fonts/Arial Unicode.ttf",
+)
+
+
+class NotYetComplete(ValueError):
+    """The completion rule is not met; ``missing`` says what is left, for the learner."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__("Not complete yet: " + "; ".join(missing))
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class Completion:
+    modules_done: int
+    modules_total: int
+    modules_left: list[str]  # titles, in course order
+    assessment_passed: bool
+
+    @property
+    def complete(self) -> bool:
+        return not self.modules_left and self.assessment_passed and self.modules_total > 0
+
+    def missing(self) -> list[str]:
+        left = [f"complete the module “{title}”" for title in self.modules_left]
+        return left + ([] if self.assessment_passed else ["pass the assessment"])
+
+
+@dataclass(frozen=True)
+class Certificate:
+    id: int
+    user_id: int
+    code: str
+    learner_name: str
+    course_title: str
+    cpd_minutes: int
+    issued_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def display_code(self) -> str:
+        return format_code(self.code)
+
+    @property
+    def cpd_hours(self) -> float:
+        return timelog.cpd_hours(self.cpd_minutes * 60)
+
+
+@dataclass(frozen=True)
+class PublicCertificate:
+    """All that the public verification page may show."""
+
+    learner_name: str
+    course_title: str
+    issued_at: datetime
+
+
+def format_code(code: str) -> str:
+    """Groups of four, easier to read out and to type: ABCD-EFGH-..."""
+    return "-".join(code[i : i + _GROUP] for i in range(0, len(code), _GROUP))
+
+
+def normalise_code(text: str) -> str:
+    """Accept the code however it was typed: any case, with or without dashes and spaces."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def _new_code() -> str:
+    return base64.b32encode(secrets.token_bytes(_CODE_BYTES)).decode("ascii")
+
+
+def _certificate(row: Any) -> Certificate:
+    return Certificate(
+        row.id,
+        row.user_id,
+        row.code,
+        row.learner_name,
+        row.course_title,
+        row.cpd_minutes,
+        row.issued_at,
+        row.revoked_at,
+    )
+
+
+def completion(store: Store, user: User, course: Course) -> Completion:
+    """How far the signed-in learner is from a certificate."""
+    require(user, Action.VIEW_OWN_PROGRESS)
+    done = completed_modules(store, user.id)
+    ordered = sorted(course.modules.values(), key=lambda m: (m.meta.order, m.id))
+    left = [m.meta.title for m in ordered if m.id not in done]
+    return Completion(len(ordered) - len(left), len(ordered), left, has_passed(store, user))
+
+
+def _live(conn: Connection, user_id: int) -> Any:
+    return conn.execute(
+        select(CertificateRow)
+        .where(CertificateRow.user_id == user_id, CertificateRow.revoked_at.is_(None))
+        .order_by(CertificateRow.issued_at, CertificateRow.id)
+    ).first()
+
+
+def certificate_of(store: Store, viewer: User, learner_id: int) -> Certificate | None:
+    """The learner's current (not revoked) certificate, if one was issued."""
+    require_self_or(viewer, learner_id, Action.VIEW_DASHBOARDS)
+    with store.read() as conn:
+        row = _live(conn, learner_id)
+    return None if row is None else _certificate(row)
+
+
+def issue(store: Store, user: User, course: Course, *, now: datetime) -> Certificate:
+    """Issue the learner's certificate, or return the one already issued. Raises NotYetComplete."""
+    require(user, Action.VIEW_OWN_PROGRESS)
+    require_aware(now)
+    status = completion(store, user, course)
+    if not status.complete:
+        raise NotYetComplete(status.missing())
+    minutes = timelog.total_seconds(timelog.time_log(store, user, user.id)) // 60
+    with store.write() as conn:
+        # Lock the learner's row so two tabs issuing at once cannot create two certificates
+        # (SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs the row lock).
+        conn.execute(select(UserRow.id).where(UserRow.id == user.id).with_for_update()).first()
+        existing = _live(conn, user.id)
+        if existing is not None:
+            return _certificate(existing)
+        new_id = conn.execute(
+            insert(CertificateRow)
+            .values(
+                user_id=user.id,
+                code=_new_code(),
+                learner_name=user.display_name,
+                course_title=COURSE_TITLE,
+                cpd_minutes=minutes,
+                issued_at=now,
+            )
+            .returning(CertificateRow.id)
+        ).scalar_one()
+        return _certificate(conn.execute(select(CertificateRow).where(CertificateRow.id == new_id)).one())
+
+
+def revoke(store: Store, admin: User, certificate_id: int, *, now: datetime) -> bool:
+    """Withdraw a certificate (issued in error, say). Its code stops verifying at once."""
+    require(admin, Action.MANAGE_USERS)
+    require_aware(now)
+    with store.write() as conn:
+        return bool(revoke_all_for(conn, None, now, certificate_id=certificate_id))
+
+
+def revoke_all_for(conn: Connection, user_id: int | None, now: datetime, *, certificate_id: int | None = None) -> int:
+    """Revoke by learner or by id inside the caller's transaction (account deletion uses this)."""
+    query = update(CertificateRow).where(CertificateRow.revoked_at.is_(None))
+    if user_id is not None:
+        query = query.where(CertificateRow.user_id == user_id)
+    if certificate_id is not None:
+        query = query.where(CertificateRow.id == certificate_id)
+    return conn.execute(query.values(revoked_at=now)).rowcount
+
+
+def verify(store: Store, code: str) -> PublicCertificate | None:
+    """Public by design (no sign-in): is this a genuine, current certificate? Name, course, date only."""
+    normalised = normalise_code(code)
+    if not normalised or len(normalised) > 32:
+        return None
+    with store.read() as conn:
+        row = conn.execute(
+            select(CertificateRow.learner_name, CertificateRow.course_title, CertificateRow.issued_at)
+            .join(UserRow, UserRow.id == CertificateRow.user_id)
+            .where(
+                CertificateRow.code == normalised,
+                CertificateRow.revoked_at.is_(None),
+                UserRow.deleted_at.is_(None),
+            )
+        ).first()
+    return None if row is None else PublicCertificate(row.learner_name, row.course_title, row.issued_at)
+
+
+# --- the PDF ----------------------------------------------------------------------------------------
+
+
+def _unicode_font(env: dict[str, str] | None = None) -> Path | None:
+    configured = (env if env is not None else dict(os.environ)).get("COURSE_PDF_FONT", "").strip()
+    candidates = ([configured] if configured else []) + list(_UNICODE_FONTS)
+    return next((Path(p) for p in candidates if Path(p).is_file()), None)
+
+
+def new_pdf() -> tuple[FPDF, str, bool]:
+    """A blank A4 document, the font family to use, and whether it can print any Unicode text."""
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=18)
+    font = _unicode_font()
+    if font is not None:
+        pdf.add_font("Body", "", str(font))
+        return pdf, "Body", True
+    return pdf, "Helvetica", False
+
+
+def pdf_text(text: str, unicode_ok: bool) -> str:
+    """Text the chosen font can print: unchanged with a Unicode font, Latin-1 (with '?') without one."""
+    if unicode_ok:
+        return text
+    replaced = text.replace("\u2013", "-").replace("\u2014", "-").replace("\u201c", '"').replace("\u201d", '"')
+    replaced = replaced.replace("\u2018", "'").replace("\u2019", "'")
+    return replaced.encode("latin-1", "replace").decode("latin-1")
+
+
+def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
+    """A one-page A4 certificate carrying the verification code and where to check it."""
+    pdf, family, unicode_ok = new_pdf()
+    pdf.set_title(pdf_text(f"CPD certificate: {certificate.course_title}", unicode_ok))
+    pdf.set_author("Relational Prescribing course")
+    pdf.add_page(orientation="landscape")
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+
+    def line(text: str, size: int, gap: float = 4) -> None:
+        pdf.set_font(family, size=size)
+        pdf.multi_cell(width, size * 0.55, pdf_text(text, unicode_ok), align="C")
+        pdf.ln(gap)
+
+    pdf.ln(18)
+    line("Certificate of completion", 30, 10)
+    line("This is to certify that", 14)
+    line(certificate.learner_name, 26, 6)
+    line("has completed the online course", 14)
+    line(certificate.course_title, 18, 8)
+    line(
+        f"CPD time recorded: {certificate.cpd_hours:g} hours ({certificate.cpd_minutes} minutes of active learning)", 13
+    )
+    line(f"Date of issue: {certificate.issued_at:%d %B %Y}", 13, 14)
+    line(f"Verification code: {certificate.display_code}", 12)
+    line(f"Check it at {verify_url}", 11)
+    return bytes(pdf.output())
+
+
+__all__ = [
+    "COURSE_TITLE",
+    "Certificate",
+    "Completion",
+    "NotYetComplete",
+    "PublicCertificate",
+    "certificate_of",
+    "certificate_pdf",
+    "completion",
+    "format_code",
+    "issue",
+    "normalise_code",
+    "pdf_text",
+    "revoke",
+    "revoke_all_for",
+    "verify",
+]

@@ -1,0 +1,232 @@
+"""The CPD evidence pack: one ZIP a learner takes to their appraisal.
+
+It holds the certificate (if issued), the time log, the reflections the learner picked (Markdown to
+read, JSON to import elsewhere), the assessment results and the concepts mastered. Only the
+learner can build their own pack; reflections are included only when the learner picks them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from course import certificates, mastery, timelog
+from course.accounts import User
+from course.assessment import AttemptStatus, history
+from course.clock import require_aware
+from course.content import Course
+from course.permissions import Action, require
+from course.reflections import KIND_STRUCTURED, Reflection, ReflectionNotFound, my_reflections
+from course.store.db import Store
+
+
+@dataclass(frozen=True)
+class TimeRow:
+    kind: str  # module, vignette, assessment, review
+    object_id: str
+    title: str
+    seconds: int
+
+    @property
+    def hours(self) -> float:
+        return timelog.cpd_hours(self.seconds)
+
+
+_KIND_ORDER = {"module": 0, "vignette": 1, "assessment": 2, "review": 3}
+_KIND_LABEL = {"module": "Module", "vignette": "Case", "assessment": "Assessment", "review": "Review"}
+
+
+def activity_title(course: Course, kind: str, object_id: str) -> str:
+    """What the learner calls it: the module's or case's title, "Summative assessment", ..."""
+    if kind == "module" and object_id in course.modules:
+        return course.modules[object_id].meta.title
+    if kind == "vignette" and object_id in course.vignettes:
+        return course.vignettes[object_id].title
+    if kind == "assessment":
+        return "Summative assessment"
+    if kind == "review":
+        return "Flashcard review"
+    return f"{kind} {object_id} (no longer in the course)"
+
+
+def kind_label(kind: str) -> str:
+    return _KIND_LABEL.get(kind, kind.capitalize())
+
+
+def time_rows(store: Store, user: User, course: Course) -> list[TimeRow]:
+    """The learner's time per module, case, assessment and review, in course order."""
+    require(user, Action.VIEW_OWN_PROGRESS)
+    rolled = timelog.by_activity(course, timelog.time_log(store, user, user.id))
+    module_order = {m.id: m.meta.order for m in course.modules.values()}
+    rows = [TimeRow(kind, oid, activity_title(course, kind, oid), seconds) for (kind, oid), seconds in rolled.items()]
+    return sorted(rows, key=lambda r: (_KIND_ORDER.get(r.kind, 9), module_order.get(r.object_id, 0), r.title))
+
+
+def time_log_csv(rows: list[TimeRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["kind", "id", "title", "minutes", "cpd_hours"])
+    for row in rows:
+        writer.writerow([kind_label(row.kind), row.object_id, row.title, row.seconds // 60, f"{row.hours:g}"])
+    total = sum(r.seconds for r in rows)
+    writer.writerow(["Total", "", "", total // 60, f"{timelog.cpd_hours(total):g}"])
+    return out.getvalue()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:50] or "reflection"
+
+
+def reflection_markdown(reflection: Reflection, course: Course) -> str:
+    """A reflection as a plain Markdown document (the learner's text is kept exactly as written)."""
+    about = activity_title(course, reflection.object_type, reflection.object_id)
+    lines = [
+        f"# {reflection.title or 'Reflection'}",
+        "",
+        f"- On: {kind_label(reflection.object_type)}: {about}",
+        f"- Written: {reflection.created_at:%d %B %Y}",
+    ]
+    if reflection.updated_at is not None:
+        lines.append(f"- Last edited: {reflection.updated_at:%d %B %Y}")
+    for entry in reflection.entries:
+        lines += ["", f"## {entry.get('prompt', '')}", "", entry.get("answer", "") or "_(left blank)_"]
+    return "\n".join(lines) + "\n"
+
+
+def _reflection_json(reflection: Reflection, course: Course) -> dict[str, object]:
+    return {
+        "id": reflection.id,
+        "title": reflection.title,
+        "kind": reflection.kind,
+        "about": {
+            "type": reflection.object_type,
+            "id": reflection.object_id,
+            "title": activity_title(course, reflection.object_type, reflection.object_id),
+        },
+        "written_at": reflection.created_at.isoformat(),
+        "edited_at": reflection.updated_at.isoformat() if reflection.updated_at else None,
+        "entries": reflection.entries,
+    }
+
+
+def _assessment_csv(store: Store, user: User) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["attempt", "started", "submitted", "status", "correct", "total", "percent", "passed"])
+    for attempt in sorted(history(store, user), key=lambda a: (a.started_at, a.id)):
+        submitted = attempt.status is AttemptStatus.SUBMITTED and attempt.correct is not None
+        percent = f"{100 * attempt.correct / attempt.total:.0f}" if submitted and attempt.correct is not None else ""
+        writer.writerow(
+            [
+                attempt.id,
+                attempt.started_at.isoformat(),
+                attempt.submitted_at.isoformat() if attempt.submitted_at else "",
+                attempt.status.value,
+                attempt.correct if submitted else "",
+                attempt.total,
+                percent,
+                ("yes" if attempt.passed else "no") if submitted else "",
+            ]
+        )
+    return out.getvalue()
+
+
+def _concepts_csv(store: Store, user: User, course: Course) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["concept", "term", "score", "evidence", "mastered"])
+    for concept in mastery.concept_mastery(store, user, user.id, course):
+        term = course.glossary.get(concept.concept_id)
+        writer.writerow(
+            [
+                concept.concept_id,
+                term.term if term is not None else concept.concept_id,
+                f"{concept.score:.2f}",
+                concept.evidence,
+                "yes" if concept.mastered else "no",
+            ]
+        )
+    return out.getvalue()
+
+
+def picked_reflections(store: Store, user: User, reflection_ids: Collection[int]) -> list[Reflection]:
+    """The learner's own structured reflections with these ids; any other id is refused."""
+    mine = {r.id: r for r in my_reflections(store, user, kind=KIND_STRUCTURED)}
+    if any(rid not in mine for rid in reflection_ids):
+        raise ReflectionNotFound()
+    return [mine[rid] for rid in sorted(set(reflection_ids))]
+
+
+def _readme(user: User, now: datetime, has_certificate: bool, reflections: int) -> str:
+    lines = [
+        "CPD evidence pack: Relational Prescribing",
+        f"Prepared for {user.display_name} on {now:%d %B %Y at %H:%M} UTC.",
+        "",
+        "certificate.pdf   the course certificate, with a code anyone can verify"
+        if has_certificate
+        else "(no certificate yet: it is issued once every module is complete and the assessment is passed)",
+        "time-log.csv      active learning time per module, case, assessment and review (CPD hours)",
+        "assessment.csv    every attempt at the summative assessment",
+        "concepts.csv      how well each concept is mastered, from knowledge checks, the assessment,",
+        "                  case choices and flashcards",
+        f"reflections/      the {reflections} reflection(s) you chose to include, as Markdown and as JSON",
+        "",
+        f"Time is counted as the gaps between your actions, capped at {timelog.IDLE_CAP_SECONDS // 60} minutes",
+        "each, so time away from the screen is not claimed.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def evidence_pack(
+    store: Store,
+    user: User,
+    course: Course,
+    *,
+    reflection_ids: Collection[int],
+    verify_url: Callable[[str], str],
+    now: datetime,
+) -> bytes:
+    """The learner's evidence pack as ZIP bytes. ``verify_url(code)`` is the public address of a code."""
+    require(user, Action.VIEW_OWN_PROGRESS)
+    require_aware(now)
+    reflections = picked_reflections(store, user, reflection_ids)
+    certificate = certificates.certificate_of(store, user, user.id)
+    files: dict[str, str | bytes] = {
+        "README.txt": _readme(user, now, certificate is not None, len(reflections)),
+        "time-log.csv": time_log_csv(time_rows(store, user, course)),
+        "assessment.csv": _assessment_csv(store, user),
+        "concepts.csv": _concepts_csv(store, user, course),
+    }
+    if certificate is not None:
+        files["certificate.pdf"] = certificates.certificate_pdf(certificate, verify_url(certificate.code))
+    if reflections:
+        files["reflections/reflections.json"] = json.dumps(
+            [_reflection_json(r, course) for r in reflections], indent=2, ensure_ascii=False
+        )
+        for number, reflection in enumerate(reflections, start=1):
+            name = f"reflections/{number:02d}-{_slug(reflection.title or '')}.md"
+            files[name] = reflection_markdown(reflection, course)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            entry = zipfile.ZipInfo(name, date_time=now.timetuple()[:6])
+            archive.writestr(entry, content, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+__all__ = [
+    "TimeRow",
+    "activity_title",
+    "evidence_pack",
+    "kind_label",
+    "picked_reflections",
+    "reflection_markdown",
+    "time_log_csv",
+    "time_rows",
+]

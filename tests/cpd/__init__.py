@@ -1,0 +1,1 @@
+"""CPD portfolio: reflections, certificates, evidence pack, xAPI and privacy."""

@@ -1,0 +1,111 @@
+"""Certificates: issued only on completion, once, with an unguessable code that verifies publicly."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from datetime import datetime, timedelta
+
+import pytest
+
+from course import certificates
+from course.accounts import Role
+from course.certificates import NotYetComplete, certificate_of, completion, issue, verify
+from course.permissions import PermissionDenied
+from course.privacy import delete_account
+from course.store.db import Store
+from tests.cpd.helpers import COURSE, complete_course, pass_assessment, person
+
+
+def test_no_certificate_until_every_module_is_complete_and_the_assessment_passed(store: Store, now: datetime) -> None:
+    learner = person(store, now, "lee@example.org")
+    with pytest.raises(NotYetComplete) as refused:
+        issue(store, learner, COURSE, now=now)
+    assert (
+        refused.value.missing
+        == [
+            "complete the module “First module”",
+            "complete the module “Second module”",
+            "pass the assessment",
+        ]
+        or "pass the assessment" in refused.value.missing
+    )
+    pass_assessment(store, learner, now)
+    status = completion(store, learner, COURSE)
+    assert status.assessment_passed and status.modules_done == 0 and not status.complete
+    with pytest.raises(NotYetComplete):
+        issue(store, learner, COURSE, now=now)
+    assert certificate_of(store, learner, learner.id) is None
+
+
+def test_issuing_twice_returns_the_same_certificate_and_the_code_verifies(store: Store, now: datetime) -> None:
+    learner = person(store, now, "lee@example.org", name="Zoë Ó Briain")
+    done_at = complete_course(store, learner, now)
+    first = issue(store, learner, COURSE, now=done_at)
+    again = issue(store, learner, COURSE, now=done_at + timedelta(days=1))
+    assert again == first
+    assert first.learner_name == "Zoë Ó Briain" and first.course_title == certificates.COURSE_TITLE
+    assert first.cpd_minutes >= 24  # two modules read for 12 minutes each, plus the assessment
+    assert re.fullmatch(r"[A-Z2-7]{24}", first.code)
+    assert re.fullmatch(r"([A-Z2-7]{4}-){5}[A-Z2-7]{4}", first.display_code)
+
+    found = verify(store, first.display_code.lower())
+    assert found == certificates.PublicCertificate("Zoë Ó Briain", certificates.COURSE_TITLE, done_at)
+    assert verify(store, "AAAA" * 6) is None and verify(store, "") is None and verify(store, "x" * 500) is None
+
+    other = person(store, now, "other@example.org")
+    complete_course(store, other, now)
+    assert issue(store, other, COURSE, now=done_at).code != first.code
+    # Another learner cannot look at this one's certificate; an educator with dashboards can.
+    with pytest.raises(PermissionDenied):
+        certificate_of(store, other, learner.id)
+    educator = person(store, now, "teach@example.org", Role.EDUCATOR)
+    assert certificate_of(store, educator, learner.id) == first
+
+
+def test_a_revoked_certificate_or_closed_account_no_longer_verifies(store: Store, now: datetime) -> None:
+    learner = person(store, now, "lee@example.org")
+    admin = person(store, now, "admin@example.org", Role.ADMIN)
+    complete_course(store, learner, now)
+    cert = issue(store, learner, COURSE, now=now)
+    with pytest.raises(PermissionDenied):
+        certificates.revoke(store, learner, cert.id, now=now)
+    assert certificates.revoke(store, admin, cert.id, now=now)
+    assert verify(store, cert.code) is None and certificate_of(store, learner, learner.id) is None
+    reissued = issue(store, learner, COURSE, now=now)
+    assert reissued.code != cert.code and verify(store, reissued.code) is not None
+    delete_account(store, learner, learner.id, confirm_email="lee@example.org", now=now)
+    assert verify(store, reissued.code) is None
+
+
+def _pdf_text(pdf: bytes) -> str:
+    """The text operators of every (deflated) content stream of a PDF written with a core font."""
+    found = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            found.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            found.append(stream.decode("latin-1"))
+    return "\n".join(found)
+
+
+def test_the_pdf_carries_name_course_hours_date_and_code(
+    store: Store, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    learner = person(store, now, "lee@example.org", name="Lee Learner")
+    complete_course(store, learner, now)
+    cert = issue(store, learner, COURSE, now=now)
+    # With the built-in font the text is plain in the PDF, so the test can read it back.
+    monkeypatch.setattr(certificates, "_UNICODE_FONTS", ())
+    monkeypatch.delenv("COURSE_PDF_FONT", raising=False)
+    pdf = certificates.certificate_pdf(cert, f"https://course.example.org/verify/{cert.code}")
+    assert pdf.startswith(b"%PDF-")
+    text = _pdf_text(pdf)
+    for expected in ("Lee Learner", "Relational Prescribing", f"{cert.display_code}", "/verify/", "14 March 2025"):
+        assert expected in text, expected
+    assert f"{cert.cpd_hours:g} hours" in text
+    # A name outside Latin-1 never breaks the PDF, with or without a Unicode font installed.
+    unusual = certificates.Certificate(**{**cert.__dict__, "learner_name": "Дмитрий 李"})
+    assert certificates.certificate_pdf(unusual, "https://x/verify/1").startswith(b"%PDF-")
+    monkeypatch.undo()
+    assert certificates.certificate_pdf(unusual, "https://x/verify/1").startswith(b"%PDF-")
