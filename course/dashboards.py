@@ -217,21 +217,20 @@ def item_analysis(store: Store, viewer: User, cohort_id: int | None) -> list[Ite
     learners = _scope(store, viewer, cohort_id)
     if learners == []:
         return []
-    ranked = select(
-        AttemptRow.id,
-        AttemptRow.correct,
-        func.row_number()
-        .over(partition_by=AttemptRow.user_id, order_by=(AttemptRow.submitted_at, AttemptRow.id))
-        .label("nth"),
-    ).where(AttemptRow.status == "submitted", AttemptRow.assessment_id == ASSESSMENT_ID)
+    # Only one attempt can be open at a time, so a learner's attempts are submitted in id order:
+    # the first submitted attempt is the smallest submitted id (an index lookup, not a window).
+    first = select(func.min(AttemptRow.id).label("id")).where(
+        AttemptRow.status == "submitted", AttemptRow.assessment_id == ASSESSMENT_ID
+    )
     if learners is not None:
-        ranked = ranked.where(AttemptRow.user_id.in_(learners))
-    first = ranked.subquery()
+        first = first.where(AttemptRow.user_id.in_(learners))
+    first_ids = first.group_by(AttemptRow.user_id).subquery()
     right = case((AttemptAnswerRow.chosen == AttemptItemRow.answer, 1), else_=0)
-    rest = first.c.correct - right
+    rest = AttemptRow.correct - right
     joined = (
         select(AttemptItemRow.item_id)
-        .join(first, and_(first.c.id == AttemptItemRow.attempt_id, first.c.nth == 1))
+        .join(first_ids, first_ids.c.id == AttemptItemRow.attempt_id)
+        .join(AttemptRow, AttemptRow.id == AttemptItemRow.attempt_id)
         .outerjoin(
             AttemptAnswerRow,
             and_(
