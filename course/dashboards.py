@@ -10,6 +10,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, select
 
@@ -227,8 +228,17 @@ def item_analysis(store: Store, viewer: User, cohort_id: int | None) -> list[Ite
     first_ids = first.group_by(AttemptRow.user_id).subquery()
     right = case((AttemptAnswerRow.chosen == AttemptItemRow.answer, 1), else_=0)
     rest = AttemptRow.correct - right
-    joined = (
-        select(AttemptItemRow.item_id)
+    # One pass grouped by (item, option chosen): whether an answer is right depends only on the
+    # option, so per-item sums for the point-biserial are the sums of these groups.
+    query = (
+        select(
+            AttemptItemRow.item_id,
+            AttemptItemRow.answer.label("key"),
+            AttemptAnswerRow.chosen,
+            func.count().label("n"),
+            func.sum(rest).label("rest_sum"),
+            func.sum(rest * rest).label("rest_sq"),
+        )
         .join(first_ids, first_ids.c.id == AttemptItemRow.attempt_id)
         .join(AttemptRow, AttemptRow.id == AttemptItemRow.attempt_id)
         .outerjoin(
@@ -238,36 +248,42 @@ def item_analysis(store: Store, viewer: User, cohort_id: int | None) -> list[Ite
                 AttemptAnswerRow.item_id == AttemptItemRow.item_id,
             ),
         )
+        .group_by(AttemptItemRow.item_id, AttemptItemRow.answer, AttemptAnswerRow.chosen)
     )
     with store.read() as conn:
-        sums = conn.execute(
-            joined.add_columns(
-                func.max(AttemptItemRow.answer).label("key"),
-                func.count().label("n"),
-                func.sum(right).label("k"),
-                func.sum(rest).label("rest_sum"),
-                func.sum(rest * rest).label("rest_sq"),
-                func.sum(rest * right).label("rest_when_right"),
-            ).group_by(AttemptItemRow.item_id)
-        ).all()
-        picks = conn.execute(
-            joined.add_columns(AttemptAnswerRow.chosen, func.count().label("n")).group_by(
-                AttemptItemRow.item_id, AttemptAnswerRow.chosen
-            )
-        ).all()
-    chosen: dict[str, dict[str, int]] = defaultdict(dict)
-    for row in picks:
-        chosen[row.item_id][row.chosen or ""] = int(row.n)
-    result = []
-    for row in sums:
-        n, k = int(row.n), int(row.k or 0)
-        r = _point_biserial(n, k, float(row.rest_sum or 0), float(row.rest_sq or 0), float(row.rest_when_right or 0))
-        r_ci = fisher_interval(r, n) if r is not None else None
-        choices = chosen.get(row.item_id, {})
-        result.append(
-            ItemStats(row.item_id, n, k, r, r_ci, wilson(k, n), choices, row.key, _flags(n, k, r_ci, choices, row.key))
-        )
-    return sorted(result, key=lambda s: (-len(s.flags), s.item_id))
+        groups = conn.execute(query).all()
+    per_item: dict[str, list[Any]] = defaultdict(list)
+    for group in groups:
+        per_item[group.item_id].append(group)
+    return sorted(
+        (_item_stats(item_id, rows) for item_id, rows in per_item.items()), key=lambda s: (-len(s.flags), s.item_id)
+    )
+
+
+def _item_stats(item_id: str, groups: list[Any]) -> ItemStats:
+    """Fold the (item, option) groups of one item into its statistics.
+
+    Keys are frozen into each attempt, so an edited key can give one item two: each group is judged
+    against the key its attempts carried, and the key most attempts carried is the one reported.
+    """
+    n = k = 0
+    rest_sum = rest_sq = rest_when_right = 0.0
+    choices: dict[str, int] = defaultdict(int)
+    keys: dict[str, int] = defaultdict(int)
+    for g in groups:
+        count = int(g.n)
+        n += count
+        keys[g.key] += count
+        choices[g.chosen or ""] += count
+        rest_sum += float(g.rest_sum or 0)
+        rest_sq += float(g.rest_sq or 0)
+        if g.chosen == g.key:
+            k += count
+            rest_when_right += float(g.rest_sum or 0)
+    key = max(keys, key=lambda candidate: keys[candidate])
+    r = _point_biserial(n, k, rest_sum, rest_sq, rest_when_right)
+    r_ci = fisher_interval(r, n) if r is not None else None
+    return ItemStats(item_id, n, k, r, r_ci, wilson(k, n), dict(choices), key, _flags(n, k, r_ci, choices, key))
 
 
 def cohort_routes(store: Store, viewer: User, cohort_id: int | None, vignette_id: str) -> RouteCounts | None:
