@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, func, select
 
 from course.assessment import ASSESSMENT_ID
-from course.store.events import module_completions_query
+from course.store.events import module_completions
 from course.store.models import AttemptRow, EventRow
 
 Done = dict[tuple[int, str, str], datetime]  # (learner id, object type, object id) -> when
@@ -56,5 +56,5 @@ def completions(conn: Connection, learner_ids: Collection[int], wanted: Collecti
 
 
 def _modules(conn: Connection, learners: list[int], modules: list[str]) -> Done:
-    rows = conn.execute(module_completions_query(learners, modules)).all()
+    rows = module_completions(conn, learners, modules)
     return {(int(r.user_id), "module", str(r.object_id)): r.first_completed_at for r in rows}

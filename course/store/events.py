@@ -10,9 +10,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, or_, select
+from sqlalchemy import Connection, Row, and_, bindparam, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
@@ -171,12 +172,9 @@ def events_for_user(
     ]
 
 
-def module_completions_query(learner_ids: list[int], module_ids: list[str] | None = None) -> Select[int, str, datetime]:
-    """(user_id, object_id, first_completed_at) for completed modules.
-
-    A ``module.reopened`` event cancels earlier completions of that module; a completion after it
-    counts again, from that later time. Events are ordered by (occurred_at, id).
-    """
+@cache
+def _module_completions(filter_modules: bool) -> Select[int, str, datetime]:
+    """Built once per shape: composing the aliased statement cost more than running it (bench/load.py)."""
     completion = aliased(EventRow, name="completion")
     reopening = aliased(EventRow, name="reopening")
     reopened_later = exists().where(
@@ -192,20 +190,35 @@ def module_completions_query(learner_ids: list[int], module_ids: list[str] | Non
     query = select(
         completion.user_id, completion.object_id, func.min(completion.occurred_at).label("first_completed_at")
     ).where(
-        completion.user_id.in_(learner_ids),
+        completion.user_id.in_(bindparam("learner_ids", expanding=True)),
         completion.object_type == "module",
         completion.verb == MODULE_COMPLETED,
         ~reopened_later,
     )
-    if module_ids is not None:
-        query = query.where(completion.object_id.in_(module_ids))
+    if filter_modules:
+        query = query.where(completion.object_id.in_(bindparam("module_ids", expanding=True)))
     return query.group_by(completion.user_id, completion.object_id)
+
+
+def module_completions(
+    connection: Connection, learner_ids: list[int], module_ids: list[str] | None = None
+) -> list[Row[int, str, datetime]]:
+    """(user_id, object_id, first_completed_at) for each module each learner has completed.
+
+    A ``module.reopened`` event cancels earlier completions of that module; a completion after it
+    counts again, from that later time. Events are ordered by (occurred_at, id).
+    """
+    query = _module_completions(module_ids is not None)
+    values: dict[str, object] = {"learner_ids": learner_ids}
+    if module_ids is not None:
+        values["module_ids"] = module_ids
+    return list(connection.execute(query, values).all())
 
 
 def completed_modules(store: Store, user_id: int) -> dict[str, datetime]:
     """Module id -> when it was first completed, for modules the user has completed."""
     with store.read() as connection:
-        rows = connection.execute(module_completions_query([user_id])).all()
+        rows = module_completions(connection, [user_id])
     return {row.object_id: row.first_completed_at for row in rows}
 
 
@@ -215,6 +228,6 @@ __all__ = [
     "Event",
     "completed_modules",
     "events_for_user",
-    "module_completions_query",
+    "module_completions",
     "record_event",
 ]

@@ -26,7 +26,7 @@ def show(user: User, course: Course) -> None:
         return
     current = assessment.open_attempt(store, user)
     if current is not None:
-        _sitting(user, course, current)
+        _sitting(user, course, current.id)
         return
     past = assessment.history(store, user)
     st.write(
@@ -88,7 +88,12 @@ def _save(user: User, attempt_id: int, item_id: str) -> None:
         st.session_state["assessment-error"] = str(exc)
 
 
-def _sitting(user: User, course: Course, attempt: Attempt) -> None:
+@st.fragment
+def _sitting(user: User, course: Course, attempt_id: int) -> None:
+    """A fragment: saving an answer reruns the paper, not the page around it."""
+    attempt = assessment.get_attempt(resources.store(), user, attempt_id)
+    if attempt.status is not AttemptStatus.IN_PROGRESS:  # submitted or abandoned in another tab
+        st.rerun()
     if "assessment-error" in st.session_state:
         st.error(st.session_state.pop("assessment-error"))
     bank = assessment.summative_items(course)

@@ -11,6 +11,7 @@ from course.content import Course, Module
 from course.schema import QuizItem
 from course.ui import resources
 from course.ui.glossary_view import linked_module_html
+from course.ui.reruns import rerun_fragment
 
 MODULES_PAGE = "course/ui/pages/modules.py"
 
@@ -59,14 +60,22 @@ def reader(user: User, course: Course, module: Module) -> None:
             st.markdown(f"- {entry.citation}{where}")
 
     st.divider()
+    _completion(user, module)
+
+
+@st.fragment
+def _completion(user: User, module: Module) -> None:
+    """A fragment: marking complete reruns this block, not the whole module text and its checks."""
+    store = resources.store()
+    done = progress.module_status(store, user, user.id)
     if module.id in done:
         st.success(f"You completed this module on {done[module.id]:%d %B %Y}.", icon=":material/check_circle:")
         if st.button("Mark as not complete", key="reopen"):
             progress.set_module_complete(store, user, module, False, now=utcnow())
-            st.rerun()
+            rerun_fragment()
     elif st.button("Mark as complete", type="primary", key="complete", icon=":material/task_alt:"):
         progress.set_module_complete(store, user, module, True, now=utcnow())
-        st.rerun()
+        rerun_fragment()
 
 
 @st.fragment

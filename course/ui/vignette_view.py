@@ -16,6 +16,7 @@ from course.reflections import save_reflection
 from course.schema import Choice, ChoiceNode, EndingNode, ReflectionNode, Vignette
 from course.storymap import to_dot
 from course.ui import resources
+from course.ui.reruns import rerun_fragment
 from course.vignette import CONTINUE, UNDO, PlayState, VignetteError, choices_offered, node_of
 
 CASES_PAGE = "course/ui/pages/vignettes.py"
@@ -61,7 +62,9 @@ def _steps_to_end(vignette: Vignette, node_id: str) -> int:
     return 0
 
 
+@st.fragment
 def player(user: User, course: Course, vignette: Vignette) -> None:
+    """A fragment: each step reruns the case, not the whole app around it."""
     store = resources.store()
     version = course.version_of("vignette", vignette.id)
     resumed = play.resume(store, user, vignette, version)
@@ -74,7 +77,7 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
         st.caption(f"About {vignette.minutes} minutes.")
         if st.button("Start the case", type="primary", key="start"):
             play.begin(store, user, vignette, version, now=utcnow())
-            st.rerun()
+            rerun_fragment()
         return
     state = resumed.state
     node = node_of(vignette, state.node)
@@ -102,7 +105,7 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
         _act(user, vignette, state, UNDO)
     if cols[1].button("Restart the case", icon=":material/restart_alt:", key="restart"):
         play.begin(store, user, vignette, version, now=utcnow())
-        st.rerun()
+        rerun_fragment()
 
 
 def _act(user: User, vignette: Vignette, shown: PlayState, action: str, reason: str | None = None) -> None:
@@ -111,14 +114,14 @@ def _act(user: User, vignette: Vignette, shown: PlayState, action: str, reason: 
     fresh = play.resume(store, user, vignette, shown.content_version).state
     if fresh is None or fresh.node != shown.node or len(fresh.route) != len(shown.route):
         st.warning("This case moved on in another window; showing where it is now.")
-        st.rerun()
+        rerun_fragment()
     assert fresh is not None
     try:
         play.act(store, user, vignette, fresh, action, now=utcnow(), reason=reason)
     except VignetteError as exc:
         st.error(str(exc))
         return
-    st.rerun()
+    rerun_fragment()
 
 
 def _variables(vignette: Vignette, state: PlayState) -> None:
