@@ -194,7 +194,8 @@ def next_step(course: Course, mastery: list[ConceptMastery], completed: set[str]
     met = [m for m in mastery if m.evidence and not m.mastered]
     if met:
         weakest = min(met, key=lambda m: (m.score, -m.evidence, m.concept_id))
-        reason = f"{weakest.good} of {weakest.evidence} pieces of evidence went well"
+        pieces = "piece" if weakest.evidence == 1 else "pieces"
+        reason = f"{weakest.good} of {weakest.evidence} {pieces} of evidence went well"
     else:
         unmet = [m for m in mastery if not m.evidence]
         if not unmet:

@@ -50,7 +50,7 @@ def completion(frame: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("Minutes:Q", title="Estimated minutes"),
-            y=alt.Y("Module:N", sort=None, title=None),
+            y=alt.Y("Module:N", sort=None, title=None, axis=alt.Axis(labelLimit=260)),
             color=alt.Color(
                 "Status:N",
                 scale=alt.Scale(domain=["Complete", "Not yet"], range=["#2e7d32", "#bdbdbd"]),
@@ -93,7 +93,7 @@ def minutes_bar(frame: pd.DataFrame, category: str, title: str, description: str
         .mark_bar(color="#1565c0")
         .encode(
             x=alt.X("Minutes:Q", title="Active minutes"),
-            y=alt.Y(f"{category}:N", sort="-x", title=None),
+            y=alt.Y(f"{category}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
             tooltip=[category, "Minutes"],
         )
         .properties(description=description)
@@ -163,7 +163,7 @@ def by_assignment(frame: pd.DataFrame) -> alt.Chart:
         .mark_bar(color="#2e7d32")
         .encode(
             x=alt.X("Done (%):Q", scale=alt.Scale(domain=[0, 100])),
-            y=alt.Y("Assignment:N", sort=None, title=None),
+            y=alt.Y("Assignment:N", sort=None, title=None, axis=alt.Axis(labelLimit=260)),
             tooltip=["Assignment", "Done", "Learners", "Done (%)", "Due"],
         )
         .properties(description="Bars: the share of the cohort that has finished each assignment.")

@@ -31,7 +31,7 @@ def render(store: Store, user: User, course: Course) -> None:
         st.page_link("course/ui/pages/cohorts.py", label="Go to Cohorts", icon=":material/groups:")
         return
     board = dashboards.cohort_dashboard(store, user, cohort.id, course, now=utcnow())
-    st.caption(f"{len(board.members)} learners · {len(board.assignments)} assignments")
+    st.caption(f"{_count(len(board.members), 'learner')} · {_count(len(board.assignments), 'assignment')}")
     tabs = st.tabs(["Completion", "Scores", "Time", "Questions", "Cases", "Shared reflections"])
     with tabs[0]:
         _completion(board, course)
@@ -45,6 +45,10 @@ def render(store: Store, user: User, course: Course) -> None:
         _routes(store, user, cohort, course)
     with tabs[5]:
         _reflections(store, user, cohort)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _completion(board: CohortDashboard, course: Course) -> None:
