@@ -89,6 +89,12 @@ def parse_yaml(text: str, file: str, *, line_offset: int = 0) -> YamlDoc:
         raise ContentError(
             [Problem(file, line, "", f"character {exc.character!r} is not allowed in YAML", "remove it")]
         ) from None
+    too_deep = _line_too_deep(text)
+    if too_deep is not None:
+        loader.dispose()
+        raise ContentError(
+            [Problem(file, too_deep + line_offset, "", f"nested deeper than {MAX_DEPTH} levels", "flatten it")]
+        )
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -110,6 +116,30 @@ def parse_yaml(text: str, file: str, *, line_offset: int = 0) -> YamlDoc:
     if problems:
         raise ContentError(problems)
     return doc
+
+
+def _line_too_deep(text: str) -> int | None:
+    """The line where nesting first goes past MAX_DEPTH, found from parser events before composing.
+
+    libyaml's composer recurses once per level: 100,000 `[` overflow the C stack (a segmentation
+    fault) before `_build` could refuse the depth. Counting parser events is a loop: fast and safe.
+    """
+    loader = _Loader(text)
+    depth = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return int(event.start_mark.line) + 1 if event.start_mark else 1
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # a syntax error: the composer reports it with its usual message
+    finally:
+        loader.dispose()
+    return None
 
 
 def _build(
@@ -164,4 +194,10 @@ def _build(
             _build(item, (*path, i), doc, problems, file, offset, seen, loader) for i, item in enumerate(node.value)
         ]
     assert isinstance(node, ScalarNode)
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, KeyError, yaml.YAMLError):
+        # An explicit plain tag on a value of another kind (`!!float abc`, `!!bool maybe`).
+        kind = node.tag.rsplit(":", 1)[-1]
+        problems.append(Problem(file, line, where, f"'{node.value}' is not a valid {kind}", "remove the tag"))
+        return None

@@ -132,3 +132,13 @@ def test_repository_content_validates_strictly() -> None:
     report = load_course(REPO)
     assert [str(p) for p in report.problems] == []
     assert report.course.modules, "the repository ships at least one module"
+
+
+def test_nesting_deep_enough_to_overflow_libyaml_is_refused_before_it_is_composed() -> None:
+    """100,000 `[` used to crash the process inside libyaml's recursive composer (found by fuzzing)."""
+    from course.problems import ContentError
+    from course.yamlio import parse_yaml
+
+    with pytest.raises(ContentError) as raised:
+        parse_yaml("title: " + "[" * 100_000, "deep.yaml")
+    assert [str(p) for p in raised.value.problems] == ["deep.yaml:1: nested deeper than 32 levels (hint: flatten it)"]
