@@ -12,6 +12,7 @@ from course.clock import utcnow
 from course.content import Course
 from course.schema import Option, QuizItem
 from course.ui import resources
+from course.ui.forms import query_id
 
 PAGE = "course/ui/pages/assessment.py"
 
@@ -136,9 +137,12 @@ def _question(user: User, item: QuizItem | None, attempt: Attempt, paper_item: P
 
 def _review(user: User, course: Course, review_id: str) -> None:
     st.page_link(PAGE, label="Back to the assessment", icon=":material/arrow_back:")
+    attempt_id = query_id(review_id)
     try:
-        attempt = assessment.get_attempt(resources.store(), user, int(review_id))
-    except (ValueError, assessment.AssessmentError):
+        if attempt_id is None:
+            raise assessment.AssessmentError("not an attempt id")
+        attempt = assessment.get_attempt(resources.store(), user, attempt_id)
+    except assessment.AssessmentError:
         st.error("There is no such attempt.")
         return
     if attempt.status is not AttemptStatus.SUBMITTED:

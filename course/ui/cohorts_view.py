@@ -15,7 +15,7 @@ from course.cohorts import Cohort, CohortError, CohortNotFound
 from course.content import Course
 from course.store.db import Store
 from course.ui import charts
-from course.ui.forms import plain
+from course.ui.forms import plain, query_id
 
 KINDS = {"Module": "module", "Case": "vignette", "Assessment": "assessment"}
 KIND_NAMES = {v: k for k, v in KINDS.items()}
@@ -41,10 +41,13 @@ def cohort_from_query(store: Store, user: User, listed: list[Cohort]) -> Cohort 
     wanted = st.query_params.get("cohort")
     if wanted is None:
         return listed[0] if listed else None
+    cohort_id = query_id(wanted)
     try:
-        return cohorts.get_cohort(store, user, int(wanted))
-    except (ValueError, CohortNotFound):
-        st.error("That cohort does not exist, or it is not one of yours.")
+        if cohort_id is None:
+            raise CohortNotFound()
+        return cohorts.get_cohort(store, user, cohort_id)
+    except CohortNotFound as missing:
+        st.error(str(missing))
         return None
 
 

@@ -86,3 +86,14 @@ def sign_out() -> None:
     st.info("You are signed out.")
     st.link_button("Continue", "/auth/signout")
     st.stop()
+
+
+MAX_ID = 2**63 - 1  # the largest id either database can hold
+
+
+def query_id(value: str | None) -> int | None:
+    """A row id from the address bar, or None for anything that cannot be one (never an exception)."""
+    if value is None or not value.isascii() or not value.isdigit():
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None

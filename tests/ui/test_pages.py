@@ -259,3 +259,11 @@ def test_oidc_user_is_signed_in_with_the_mapped_role(app_store: Store) -> None:
     assert texts(at.title) == ["Welcome, Tess Tutor"]
     user = accounts.find_user_by_email(app_store, "tutor@example.org")
     assert user is not None and user.role is Role.EDUCATOR
+
+
+@pytest.mark.parametrize("value", ["1" * 40, "²", "-3", "0", "12abc", "٣"])
+def test_ids_in_the_address_bar_that_cannot_be_ids_are_never_an_exception(value: str) -> None:
+    from course.ui.forms import query_id
+
+    assert query_id(value) is None
+    assert query_id("42") == 42

@@ -2,6 +2,7 @@ import streamlit as st
 
 from course.permissions import Action
 from course.ui import portfolio_view, resources
+from course.ui.forms import query_id
 from course.ui.session import guard
 
 user = guard(Action.VIEW_OWN_PROGRESS)
@@ -9,8 +10,7 @@ store, course = resources.store(), resources.content().course
 st.title("CPD portfolio")
 st.caption("Evidence for your appraisal. Your reflections are private unless you choose to share one.")
 portfolio_view.show_flash()
-requested = st.query_params.get("reflection", "")
 portfolio_view.render_time_log(store, user, course)
 portfolio_view.render_certificate(store, user, course)
-portfolio_view.render_reflections(store, user, course, open_id=int(requested) if requested.isdigit() else None)
+portfolio_view.render_reflections(store, user, course, open_id=query_id(st.query_params.get("reflection")))
 portfolio_view.render_evidence_pack(store, user, course)
