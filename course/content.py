@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from course import graph
-from course.markdown import headings
+from course.markdown import headings, unsafe_link_schemes
 from course.problems import ContentError, Problem, Severity, format_path
 from course.schema import (
     SCHEMAS,
@@ -343,6 +343,9 @@ def _load_file(loaded: _Loaded, folder: str, path: Path, file: str, digest: str)
         doc, _, _ = read_module_text(text, file)
         loaded.docs[file] = doc
         module = parse_module(text, file, digest)
+        _check_links(loaded, file, doc.data)
+        for offset, body_line in enumerate(module.body.splitlines()):
+            _check_links(loaded, file, body_line, ("body",), line=module.body_line + offset)
         loaded.place("module", module.id, file, ())
         course.modules.setdefault(module.id, module)
         course.versions.setdefault(f"module:{module.id}", digest)
@@ -351,6 +354,7 @@ def _load_file(loaded: _Loaded, folder: str, path: Path, file: str, digest: str)
         return
     doc = read_yaml_file(path, file)
     loaded.docs[file] = doc
+    _check_links(loaded, file, doc.data)
     if folder == "quizzes":
         bank = parse(QuizBank, doc.data, file, doc)
         loaded.place("quiz bank", bank.id, file, ())
@@ -375,6 +379,26 @@ def _load_file(loaded: _Loaded, folder: str, path: Path, file: str, digest: str)
         for i, entry in enumerate(bibliography.references):
             loaded.place("reference", entry.id, file, ("references", i))
             course.bibliography.setdefault(entry.id, entry)
+
+
+def _check_links(loaded: _Loaded, file: str, value: Any, path: tuple[str | int, ...] = (), line: int = 0) -> None:
+    """Every text in a file may link only to http(s), mailto or within the course."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_links(loaded, file, item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_links(loaded, file, item, (*path, i))
+    elif isinstance(value, str):
+        for scheme in dict.fromkeys(unsafe_link_schemes(value)):
+            problem = Problem(
+                file,
+                line or loaded.line(file, path),
+                format_path(path),
+                f"a link to '{scheme}:' is not allowed",
+                "link to an https:// address or a page of the course",
+            )
+            loaded.problems.append(problem)
 
 
 # --- cross-file rules ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ never turned on. Headings get stable ids so a section can be linked to.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Callable
@@ -83,3 +84,29 @@ def render_inline(text: str) -> str:
 def escape_markdown(text: str) -> str:
     """Make learner-supplied text (names, reasons) display literally inside Streamlit Markdown."""
     return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+# A Markdown link or image target, an autolink, or a reference definition, each with a URL scheme.
+_LINK_TARGETS = re.compile(
+    r"\]\(\s*<?\s*(?P<inline>[A-Za-z][A-Za-z0-9+.\-]*)\s*:"
+    r"|<(?P<auto>[A-Za-z][A-Za-z0-9+.\-]*):[^\s>]*>"
+    r"|^\s{0,3}\[[^\]]+\]:\s*<?\s*(?P<reference>[A-Za-z][A-Za-z0-9+.\-]*)\s*:",
+    re.MULTILINE,
+)
+
+
+def unsafe_link_schemes(text: str) -> list[str]:
+    """URL schemes other than http(s) and mailto in the text's Markdown links.
+
+    Content is shown by `render` and also by Streamlit's own Markdown (widget labels, captions),
+    which does not refuse `data:` links, so such links are refused in the content itself. Entities
+    are decoded first: `&#106;avascript:` is still javascript.
+    """
+    decoded = html.unescape(text)
+    found = []
+    for match in _LINK_TARGETS.finditer(decoded):
+        scheme = next(group for group in match.groups() if group).lower()
+        if scheme not in SAFE_LINK_SCHEMES:
+            found.append(scheme)
+    return found

@@ -22,6 +22,7 @@ from course.glossary import (
     render_linked,
     search,
 )
+from course.markdown import render, render_inline
 from course.schema import Term
 
 GLOSSARY_PAGE = "course/ui/pages/glossary.py"
@@ -124,10 +125,11 @@ def _term_page(course: Course, index: GlossaryIndex, term: Term) -> None:
     st.title(term.term)
     if term.aliases:
         st.caption("Also: " + ", ".join(term.aliases))
-    st.markdown(f"**{term.short}**")
-    st.markdown(term.long)
+    # Through the course's own renderer (unsafe links refused), like module text.
+    st.html(f"<p><strong>{render_inline(term.short)}</strong></p>")
+    st.html(render(term.long))
     st.subheader("When prescribing")
-    st.markdown(term.example)
+    st.html(render(term.example))
     related = [index.terms[r] for r in term.related if r in index.terms]
     if related:
         st.subheader("Related terms")
