@@ -43,6 +43,7 @@ class ProtocolError(RuntimeError):
 class Widget:
     kind: str  # the Element oneof name: "radio", "button", ...
     proto: Any  # the widget's own protobuf (Radio, Button, ...)
+    fragment_id: str = ""  # the st.fragment it was drawn in ("" outside any fragment)
 
     @property
     def id(self) -> str:
@@ -68,6 +69,7 @@ class RunResult:
     seconds: float
     widgets: list[Widget] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)  # markdown, headings, alerts, html (rendered text)
+    text_fragments: list[str] = field(default_factory=list)  # the fragment each text was drawn in
     runs: int = 0  # script runs it took (2 when the page called st.rerun())
 
     def widget(self, *, key: str | None = None, kind: str | None = None, label: str | None = None) -> Widget:
@@ -98,6 +100,8 @@ class StreamlitSession:
         self.query_string = query_string
         # Widget values the frontend would resend on every rerun (buttons are one-shot triggers).
         self._values: dict[str, WidgetState] = {}
+        # The page as last drawn: a fragment run replaces only that fragment's part of it.
+        self._page = RunResult(0.0)
 
     @classmethod
     async def open(
@@ -146,6 +150,11 @@ class StreamlitSession:
         rerun.page_name = self._page_name
         rerun.page_script_hash = self._page_hash
         rerun.widget_states.widgets.extend(states)
+        # Like the frontend: an interaction with a widget drawn inside a fragment reruns that fragment.
+        touched = [click] if click is not None else list(set_values or {})
+        fragments = {w.fragment_id for w in touched}
+        if len(fragments) == 1 and "" not in fragments:
+            rerun.fragment_id = fragments.pop()
         started = time.perf_counter()
         await self._ws.send(message.SerializeToString())
         return await asyncio.wait_for(self._read_until_finished(started), timeout)
@@ -159,11 +168,23 @@ class StreamlitSession:
             msg.ParseFromString(data)
             kind = msg.WhichOneof("type")
             if kind == "new_session":
-                # Each run starts afresh: the page shown is the last run's elements only.
-                result.widgets, result.texts = [], []
+                # A full run starts the page afresh; a fragment run keeps everything outside it.
+                rerunning = set(msg.metadata.run.fragment_ids)
+                if rerunning:
+                    kept = [w for w in self._page.widgets if w.fragment_id not in rerunning]
+                    texts = [
+                        (t, f)
+                        for t, f in zip(self._page.texts, self._page.text_fragments, strict=True)
+                        if f not in rerunning
+                    ]
+                    result.widgets = kept
+                    result.texts = [t for t, _ in texts]
+                    result.text_fragments = [f for _, f in texts]
+                else:
+                    result.widgets, result.texts, result.text_fragments = [], [], []
                 result.runs += 1
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                _collect(msg.delta.new_element, result, errors)
+                _collect(msg.delta.new_element, result, errors, msg.delta.fragment_id)
             elif kind == "navigation":
                 # With st.navigation the page is chosen inside the script; the frontend then keeps
                 # asking for that page by its hash (new_session names only the entry script).
@@ -180,6 +201,7 @@ class StreamlitSession:
                     if errors:
                         raise ProtocolError("; ".join(errors))
                     self._forget_absent(result.widgets)
+                    self._page = result
                     return result
 
     def _forget_absent(self, present: Iterable[Widget]) -> None:
@@ -189,12 +211,13 @@ class StreamlitSession:
             del self._values[stale]
 
 
-def _collect(element: Any, result: RunResult, errors: list[str]) -> None:
+def _collect(element: Any, result: RunResult, errors: list[str], fragment_id: str = "") -> None:
     kind = element.WhichOneof("type")
+    texts_before = len(result.texts)
     if kind == "exception":
         errors.append(f"{element.exception.type}: {element.exception.message}")
     elif kind in _WIDGET_TYPES:
-        result.widgets.append(Widget(kind, getattr(element, kind)))
+        result.widgets.append(Widget(kind, getattr(element, kind), fragment_id))
     elif kind == "markdown":
         result.texts.append(element.markdown.body)
     elif kind == "heading":
@@ -205,6 +228,7 @@ def _collect(element: Any, result: RunResult, errors: list[str]) -> None:
         result.texts.append(element.html.body)
     elif kind == "progress":
         result.texts.append(element.progress.text)
+    result.text_fragments.extend([fragment_id] * (len(result.texts) - texts_before))
 
 
 def _state(widget: Widget, value: Any) -> WidgetState:

@@ -11,7 +11,6 @@ from course.content import Course, Module
 from course.schema import QuizItem
 from course.ui import resources
 from course.ui.glossary_view import linked_module_html
-from course.ui.reruns import rerun_fragment
 
 MODULES_PAGE = "course/ui/pages/modules.py"
 
@@ -65,17 +64,27 @@ def reader(user: User, course: Course, module: Module) -> None:
 
 @st.fragment
 def _completion(user: User, module: Module) -> None:
-    """A fragment: marking complete reruns this block, not the whole module text and its checks."""
-    store = resources.store()
-    done = progress.module_status(store, user, user.id)
+    """A fragment: marking complete reruns this block, not the whole module text and its checks.
+
+    The button records the change in its callback, before the fragment reruns, so one run shows it.
+    """
+    done = progress.module_status(resources.store(), user, user.id)
     if module.id in done:
         st.success(f"You completed this module on {done[module.id]:%d %B %Y}.", icon=":material/check_circle:")
-        if st.button("Mark as not complete", key="reopen"):
-            progress.set_module_complete(store, user, module, False, now=utcnow())
-            rerun_fragment()
-    elif st.button("Mark as complete", type="primary", key="complete", icon=":material/task_alt:"):
-        progress.set_module_complete(store, user, module, True, now=utcnow())
-        rerun_fragment()
+        st.button("Mark as not complete", key="reopen", on_click=_mark, args=(user, module, False))
+    else:
+        st.button(
+            "Mark as complete",
+            type="primary",
+            key="complete",
+            icon=":material/task_alt:",
+            on_click=_mark,
+            args=(user, module, True),
+        )
+
+
+def _mark(user: User, module: Module, complete: bool) -> None:
+    progress.set_module_complete(resources.store(), user, module, complete, now=utcnow())
 
 
 @st.fragment

@@ -16,7 +16,6 @@ from course.reflections import save_reflection
 from course.schema import Choice, ChoiceNode, EndingNode, ReflectionNode, Vignette
 from course.storymap import to_dot
 from course.ui import resources
-from course.ui.reruns import rerun_fragment
 from course.vignette import CONTINUE, UNDO, PlayState, VignetteError, choices_offered, node_of
 
 CASES_PAGE = "course/ui/pages/vignettes.py"
@@ -62,22 +61,30 @@ def _steps_to_end(vignette: Vignette, node_id: str) -> int:
     return 0
 
 
+_FLASH = "case-flash"
+
+
 @st.fragment
 def player(user: User, course: Course, vignette: Vignette) -> None:
-    """A fragment: each step reruns the case, not the whole app around it."""
+    """A fragment: each step reruns the case, not the whole app around it.
+
+    Every action is a widget callback, so it is recorded before the fragment reruns and one run
+    draws the new step (no second rerun per click).
+    """
     store = resources.store()
     version = course.version_of("vignette", vignette.id)
     resumed = play.resume(store, user, vignette, version)
     st.page_link(CASES_PAGE, label="All cases", icon=":material/arrow_back:")
     st.title(vignette.title)
+    flash = st.session_state.pop(_FLASH, None)
+    if flash is not None:
+        (st.warning if flash[0] == "warning" else st.error)(flash[1])
     if resumed.state is None:
         if resumed.stale:
             st.warning("This case has been revised since you last played it, so it starts again from the beginning.")
         st.write(vignette.summary)
         st.caption(f"About {vignette.minutes} minutes.")
-        if st.button("Start the case", type="primary", key="start"):
-            play.begin(store, user, vignette, version, now=utcnow())
-            rerun_fragment()
+        st.button("Start the case", type="primary", key="start", on_click=_begin, args=(user, vignette, version))
         return
     state = resumed.state
     node = node_of(vignette, state.node)
@@ -96,16 +103,36 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
         _decide(user, vignette, state, choices_offered(vignette, state))
     elif isinstance(node, ReflectionNode):
         _reflect(user, vignette, state, node, version)
-    elif st.button("Continue", type="primary", key=f"continue-{node.id}"):
-        _act(user, vignette, state, CONTINUE)
+    else:
+        st.button(
+            "Continue",
+            type="primary",
+            key=f"continue-{node.id}",
+            on_click=_act,
+            args=(user, vignette, state, CONTINUE),
+        )
 
     st.divider()
     cols = st.columns(2)
-    if state.choices_made and cols[0].button("Take back my last choice", icon=":material/undo:", key="undo"):
-        _act(user, vignette, state, UNDO)
-    if cols[1].button("Restart the case", icon=":material/restart_alt:", key="restart"):
-        play.begin(store, user, vignette, version, now=utcnow())
-        rerun_fragment()
+    if state.choices_made:
+        cols[0].button(
+            "Take back my last choice",
+            icon=":material/undo:",
+            key="undo",
+            on_click=_act,
+            args=(user, vignette, state, UNDO),
+        )
+    cols[1].button(
+        "Restart the case",
+        icon=":material/restart_alt:",
+        key="restart",
+        on_click=_begin,
+        args=(user, vignette, version),
+    )
+
+
+def _begin(user: User, vignette: Vignette, version: str) -> None:
+    play.begin(resources.store(), user, vignette, version, now=utcnow())
 
 
 def _act(user: User, vignette: Vignette, shown: PlayState, action: str, reason: str | None = None) -> None:
@@ -113,15 +140,12 @@ def _act(user: User, vignette: Vignette, shown: PlayState, action: str, reason: 
     store = resources.store()
     fresh = play.resume(store, user, vignette, shown.content_version).state
     if fresh is None or fresh.node != shown.node or len(fresh.route) != len(shown.route):
-        st.warning("This case moved on in another window; showing where it is now.")
-        rerun_fragment()
-    assert fresh is not None
+        st.session_state[_FLASH] = ("warning", "This case moved on in another window; showing where it is now.")
+        return
     try:
         play.act(store, user, vignette, fresh, action, now=utcnow(), reason=reason)
     except VignetteError as exc:
-        st.error(str(exc))
-        return
-    rerun_fragment()
+        st.session_state[_FLASH] = ("error", str(exc))
 
 
 def _variables(vignette: Vignette, state: PlayState) -> None:
@@ -159,38 +183,46 @@ def _concept_links(course: Course, choice: Choice) -> None:
 
 def _decide(user: User, vignette: Vignette, state: PlayState, offered: list[Choice]) -> None:
     labels = {c.id: c.label for c in offered}
-    with st.form(f"decide-{state.node}-{len(state.route)}"):
-        picked = st.radio("What do you do?", list(labels), format_func=labels.__getitem__, index=None)
-        reason = st.text_input("Why? (optional, a few words for yourself)", max_chars=300)
-        submitted = st.form_submit_button("Decide", type="primary")
-    if submitted:
-        if picked is None:
-            st.warning("Choose what you would do first.")
-        else:
-            _act(user, vignette, state, picked, reason)
+    step = f"{state.node}-{len(state.route)}"
+    with st.form(f"decide-{step}"):
+        st.radio("What do you do?", list(labels), format_func=labels.__getitem__, index=None, key=f"pick-{step}")
+        st.text_input("Why? (optional, a few words for yourself)", max_chars=300, key=f"why-{step}")
+        st.form_submit_button("Decide", type="primary", on_click=_decided, args=(user, vignette, state, step))
+
+
+def _decided(user: User, vignette: Vignette, state: PlayState, step: str) -> None:
+    picked = st.session_state.get(f"pick-{step}")
+    if picked is None:
+        st.session_state[_FLASH] = ("warning", "Choose what you would do first.")
+        return
+    _act(user, vignette, state, picked, st.session_state.get(f"why-{step}"))
 
 
 def _reflect(user: User, vignette: Vignette, state: PlayState, node: ReflectionNode, version: str) -> None:
     st.caption("Your answers are saved to your private reflections; only you can see them unless you share them.")
     with st.form(f"reflect-{node.id}-{len(state.route)}"):
-        answers = [
-            st.text_area(prompt, key=f"answer-{node.id}-{i}", max_chars=4000) for i, prompt in enumerate(node.prompts)
-        ]
-        submitted = st.form_submit_button("Save and continue", type="primary")
-    if submitted:
-        if any(a.strip() for a in answers):
-            save_reflection(
-                resources.store(),
-                user,
-                object_type="vignette",
-                object_id=vignette.id,
-                node_id=node.id,
-                prompts=list(node.prompts),
-                answers=answers,
-                content_version=version,
-                now=utcnow(),
-            )
-        _act(user, vignette, state, CONTINUE)
+        for i, prompt in enumerate(node.prompts):
+            st.text_area(prompt, key=f"answer-{node.id}-{i}", max_chars=4000)
+        st.form_submit_button(
+            "Save and continue", type="primary", on_click=_reflected, args=(user, vignette, state, node, version)
+        )
+
+
+def _reflected(user: User, vignette: Vignette, state: PlayState, node: ReflectionNode, version: str) -> None:
+    answers = [str(st.session_state.get(f"answer-{node.id}-{i}") or "") for i in range(len(node.prompts))]
+    if any(a.strip() for a in answers):
+        save_reflection(
+            resources.store(),
+            user,
+            object_type="vignette",
+            object_id=vignette.id,
+            node_id=node.id,
+            prompts=list(node.prompts),
+            answers=answers,
+            content_version=version,
+            now=utcnow(),
+        )
+    _act(user, vignette, state, CONTINUE)
 
 
 def _ending(course: Course, vignette: Vignette, state: PlayState, node: EndingNode) -> None:
