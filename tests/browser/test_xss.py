@@ -21,7 +21,7 @@ import yaml
 from playwright.sync_api import expect
 
 from course.content import load_course
-from tests.browser.conftest import REPO, Server, settle, sign_up_in_browser
+from tests.browser.conftest import REPO, Server, add_user, settle, sign_in_in_browser, sign_up_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -220,3 +220,51 @@ def test_learner_text_never_runs(xss_server: Server, watched: tuple[Any, list[st
     for path in ("/vignettes", "/progress", "/portfolio", "/assessment"):
         page.goto(f"{xss_server.url}{path}")
         assert_inert(page, events, path)
+
+
+def test_cohort_names_and_shared_reflections_never_run(xss_server: Server, watched: tuple[Any, list[str]]) -> None:
+    """An educator's cohort name and a learner's shared reflection, both hostile, on every page showing them."""
+    from course import accounts, cohorts, reflections
+    from course.clock import utcnow
+    from course.store.db import Store, database_url
+
+    page, events = watched
+    hostile = "<script>window.pwned=1</script>[c](javascript:window.pwned=1)<img src=x onerror=window.pwned=1>"
+    add_user(xss_server, role="educator", email="ezra-xss@example.org", name="Ezra <b>Educator</b>")
+    add_user(xss_server, role="learner", email="lou-xss@example.org", name="Lou Learner")
+    store = Store.open(database_url({"COURSE_DATA_DIR": str(xss_server.data_dir)}))
+    try:
+        educator = accounts.find_user_by_email(store, "ezra-xss@example.org")
+        learner = accounts.find_user_by_email(store, "lou-xss@example.org")
+        assert educator is not None and learner is not None
+        cohort = cohorts.create_cohort(store, educator, hostile, now=utcnow())
+        cohorts.join_by_code(store, learner, cohort.invite_code, now=utcnow())
+        cohorts.assign(store, educator, cohort.id, "module", "first", utcnow(), now=utcnow())
+        note = reflections.write_structured(
+            store,
+            learner,
+            object_type="module",
+            object_id="first",
+            title=hostile[:120],
+            answers={key: "\n".join(payloads())[:4000] for key in reflections.SECTION_KEYS},
+            content_version="v",
+            now=utcnow(),
+        )
+        reflections.share(store, learner, note.id, cohort.id, now=utcnow())
+    finally:
+        store.close()
+
+    sign_in_in_browser(page, xss_server, "lou-xss@example.org")
+    for path in ("/", "/portfolio"):
+        page.goto(f"{xss_server.url}{path}")
+        assert_inert(page, events, f"learner {path} with a hostile cohort name")
+    page.get_by_role("button", name="Sign out").click()
+    settle(page)
+
+    sign_in_in_browser(page, xss_server, "ezra-xss@example.org")
+    for path in (f"/cohorts?cohort={cohort.id}", f"/dashboards?cohort={cohort.id}"):
+        page.goto(f"{xss_server.url}{path}")
+        assert_inert(page, events, f"educator {path}")
+    page.get_by_role("tab", name="Shared reflections").click()
+    assert_inert(page, events, "the shared hostile reflection")
+    expect(page.get_by_text("<script>window.pwned=1</script>").first).to_be_attached()
