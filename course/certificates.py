@@ -26,8 +26,9 @@ from course import timelog
 from course.accounts import User
 from course.assessment import has_passed
 from course.clock import require_aware
+from course.cohorts import require_may_view
 from course.content import Course
-from course.permissions import Action, require, require_self_or
+from course.permissions import Action, require
 from course.store.db import Store
 from course.store.events import completed_modules
 from course.store.models import CertificateRow, UserRow
@@ -145,7 +146,7 @@ def _live(conn: Connection, user_id: int) -> Any:
 
 def certificate_of(store: Store, viewer: User, learner_id: int) -> Certificate | None:
     """The learner's current (not revoked) certificate, if one was issued."""
-    require_self_or(viewer, learner_id, Action.VIEW_DASHBOARDS)
+    require_may_view(store, viewer, learner_id)
     with store.read() as conn:
         row = _live(conn, learner_id)
     return None if row is None else _certificate(row)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, case, func, select
 
 from course import cohorts
 from course.accounts import User
@@ -23,7 +23,7 @@ from course.content import Course
 from course.permissions import Action, require
 from course.route_analytics import RouteCounts, route_counts
 from course.store.db import Store
-from course.store.models import AttemptAnswerRow, AttemptItemRow, AttemptRow
+from course.store.models import AttemptAnswerRow, AttemptItemRow, AttemptRow, answer_of_item
 from course.timelog import by_activity, time_logs
 
 Z95 = 1.959964  # two-sided 95%
@@ -241,13 +241,7 @@ def item_analysis(store: Store, viewer: User, cohort_id: int | None) -> list[Ite
         )
         .join(first_ids, first_ids.c.id == AttemptItemRow.attempt_id)
         .join(AttemptRow, AttemptRow.id == AttemptItemRow.attempt_id)
-        .outerjoin(
-            AttemptAnswerRow,
-            and_(
-                AttemptAnswerRow.attempt_id == AttemptItemRow.attempt_id,
-                AttemptAnswerRow.item_id == AttemptItemRow.item_id,
-            ),
-        )
+        .outerjoin(AttemptAnswerRow, answer_of_item())
         .group_by(AttemptItemRow.item_id, AttemptItemRow.answer, AttemptAnswerRow.chosen)
     )
     with store.read() as conn:

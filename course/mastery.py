@@ -24,14 +24,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, func, select
 
 from course.accounts import User
 from course.cohorts import require_may_view
 from course.content import Course
 from course.schema import ChoiceNode, Vignette
 from course.store.db import Store
-from course.store.models import AttemptAnswerRow, AttemptItemRow, AttemptRow, EventRow
+from course.store.models import AttemptAnswerRow, AttemptItemRow, AttemptRow, EventRow, answer_of_item
 
 MASTERED_SCORE = 0.75
 MASTERED_EVIDENCE = 3
@@ -99,13 +99,7 @@ def _assessment_rows(conn: Connection, learner_id: int) -> Iterable[Any]:
     return conn.execute(
         select(AttemptItemRow.item_id.label("item"), correct.label("correct"), func.count().label("n"))
         .join(AttemptRow, AttemptRow.id == AttemptItemRow.attempt_id)
-        .outerjoin(
-            AttemptAnswerRow,
-            and_(
-                AttemptAnswerRow.attempt_id == AttemptItemRow.attempt_id,
-                AttemptAnswerRow.item_id == AttemptItemRow.item_id,
-            ),
-        )
+        .outerjoin(AttemptAnswerRow, answer_of_item())
         .where(AttemptRow.user_id == learner_id, AttemptRow.status == "submitted")
         .group_by(AttemptItemRow.item_id, correct)
     ).all()

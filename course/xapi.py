@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from sqlalchemy import Row, exists, func, insert, select, update
+from sqlalchemy import exists, func, insert, select, update
 
 from course.accounts import User
 from course.clock import require_aware
-from course.permissions import Action, require, require_self_or
+from course.cohorts import require_may_view
+from course.permissions import Action, require
 from course.store.db import Store
-from course.store.events import Event
+from course.store.events import EVENT_COLUMNS, Event, event_of
 from course.store.models import EventRow, UserRow, XapiOutboxRow
 
 XAPI_VERSION = "1.0.3"
@@ -235,40 +236,22 @@ def to_statement(config: XapiConfig, event: Event) -> dict[str, Any]:
     return statement
 
 
-_EVENT_COLUMNS = (
-    EventRow.id,
-    EventRow.user_id,
-    EventRow.verb,
-    EventRow.object_type,
-    EventRow.object_id,
-    EventRow.content_version,
-    EventRow.occurred_at,
-    EventRow.payload,
-)
-
-
-def _event(row: Row[Any]) -> Event:
-    return Event(
-        row.id, row.user_id, row.verb, row.object_type, row.object_id, row.content_version, row.occurred_at, row.payload
-    )
-
-
 def statements_for(store: Store, viewer: User, learner_id: int, config: XapiConfig) -> list[dict[str, Any]]:
     """One learner's statements, oldest first (themselves, or someone allowed to see dashboards)."""
-    require_self_or(viewer, learner_id, Action.VIEW_DASHBOARDS)
+    require_may_view(store, viewer, learner_id)
     with store.read() as conn:
         rows = conn.execute(
-            select(*_EVENT_COLUMNS).where(EventRow.user_id == learner_id).order_by(EventRow.occurred_at, EventRow.id)
+            select(*EVENT_COLUMNS).where(EventRow.user_id == learner_id).order_by(EventRow.occurred_at, EventRow.id)
         ).all()
-    return [to_statement(config, _event(r)) for r in rows]
+    return [to_statement(config, event_of(r)) for r in rows]
 
 
 def all_statements(store: Store, admin: User, config: XapiConfig) -> list[dict[str, Any]]:
     """Every event of every learner, for an administrator's bulk export."""
     require(admin, Action.MANAGE_USERS)
     with store.read() as conn:
-        rows = conn.execute(select(*_EVENT_COLUMNS).order_by(EventRow.id)).all()
-    return [to_statement(config, _event(r)) for r in rows]
+        rows = conn.execute(select(*EVENT_COLUMNS).order_by(EventRow.id)).all()
+    return [to_statement(config, event_of(r)) for r in rows]
 
 
 # --- the outbox -------------------------------------------------------------------------------------------
@@ -354,13 +337,13 @@ class SendReport:
 def _due(store: Store, now: datetime, limit: int) -> list[tuple[int, Event]]:
     with store.read() as conn:
         rows = conn.execute(
-            select(XapiOutboxRow.id.label("outbox_id"), *_EVENT_COLUMNS)
+            select(XapiOutboxRow.id.label("outbox_id"), *EVENT_COLUMNS)
             .join(EventRow, EventRow.id == XapiOutboxRow.event_id)
             .where(XapiOutboxRow.status == PENDING, XapiOutboxRow.next_attempt_at <= now)
             .order_by(XapiOutboxRow.id)
             .limit(limit)
         ).all()
-    return [(r.outbox_id, _event(r)) for r in rows]
+    return [(r.outbox_id, event_of(r)) for r in rows]
 
 
 def _mark_sent(store: Store, outbox_ids: list[int], now: datetime) -> None:

@@ -37,6 +37,25 @@ class Event:
     payload: Mapping[str, Any]
 
 
+EVENT_COLUMNS = (
+    EventRow.id,
+    EventRow.user_id,
+    EventRow.verb,
+    EventRow.object_type,
+    EventRow.object_id,
+    EventRow.content_version,
+    EventRow.occurred_at,
+    EventRow.payload,
+)
+
+
+def event_of(row: Any) -> Event:
+    """An Event from a row selected with EVENT_COLUMNS (other columns may come along)."""
+    return Event(
+        row.id, row.user_id, row.verb, row.object_type, row.object_id, row.content_version, row.occurred_at, row.payload
+    )
+
+
 def _column_limit(name: str) -> int:
     length = getattr(EventRow.__table__.c[name].type, "length", None)
     assert isinstance(length, int)
@@ -139,16 +158,7 @@ def events_for_user(
     object_id: str | None = None,
 ) -> list[Event]:
     """The user's events, oldest first, optionally narrowed by verb and object."""
-    query = select(
-        EventRow.id,
-        EventRow.user_id,
-        EventRow.verb,
-        EventRow.object_type,
-        EventRow.object_id,
-        EventRow.content_version,
-        EventRow.occurred_at,
-        EventRow.payload,
-    ).where(EventRow.user_id == user_id)
+    query = select(*EVENT_COLUMNS).where(EventRow.user_id == user_id)
     if verb is not None:
         query = query.where(EventRow.verb == verb)
     if object_type is not None:
@@ -157,19 +167,7 @@ def events_for_user(
         query = query.where(EventRow.object_id == object_id)
     with store.read() as connection:
         rows = connection.execute(query.order_by(EventRow.occurred_at, EventRow.id)).all()
-    return [
-        Event(
-            id=row.id,
-            user_id=row.user_id,
-            verb=row.verb,
-            object_type=row.object_type,
-            object_id=row.object_id,
-            content_version=row.content_version,
-            occurred_at=row.occurred_at,
-            payload=row.payload,
-        )
-        for row in rows
-    ]
+    return [event_of(row) for row in rows]
 
 
 @cache
@@ -223,10 +221,12 @@ def completed_modules(store: Store, user_id: int) -> dict[str, datetime]:
 
 
 __all__ = [
+    "EVENT_COLUMNS",
     "MODULE_COMPLETED",
     "MODULE_REOPENED",
     "Event",
     "completed_modules",
+    "event_of",
     "events_for_user",
     "module_completions",
     "record_event",

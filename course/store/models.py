@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     DateTime,
     Dialect,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    and_,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -351,3 +353,11 @@ class XapiOutboxRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+def answer_of_item() -> ColumnElement[bool]:
+    """Join condition: an attempt question's saved answer (outer-join it: a question may be blank)."""
+    return and_(
+        AttemptAnswerRow.attempt_id == AttemptItemRow.attempt_id,
+        AttemptAnswerRow.item_id == AttemptItemRow.item_id,
+    )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from course import certificates
+from course import certificates, cohorts
 from course.accounts import Role
 from course.certificates import NotYetComplete, certificate_of, completion, issue, verify
 from course.permissions import PermissionDenied
@@ -56,10 +56,13 @@ def test_issuing_twice_returns_the_same_certificate_and_the_code_verifies(store:
     other = person(store, now, "other@example.org")
     complete_course(store, other, now)
     assert issue(store, other, COURSE, now=done_at).code != first.code
-    # Another learner cannot look at this one's certificate; an educator with dashboards can.
+    # Another learner cannot look at this one's certificate; the educator of the learner's cohort can
+    # (tests/dashboards/test_educator_scope.py covers other educators).
     with pytest.raises(PermissionDenied):
         certificate_of(store, other, learner.id)
     educator = person(store, now, "teach@example.org", Role.EDUCATOR)
+    cohort = cohorts.create_cohort(store, educator, "G", now=now)
+    cohorts.add_member(store, educator, cohort.id, learner.id, now=now)
     assert certificate_of(store, educator, learner.id) == first
 
 
