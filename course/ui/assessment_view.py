@@ -78,6 +78,13 @@ def _history(past: list[Attempt]) -> None:
             )
 
 
+# The parts of a sitting that change when an answer is saved. Each answer's callback reruns only
+# these two small fragments: the twenty questions are not redrawn (the browser already shows the
+# choice), which makes answering several times cheaper than rerunning the whole paper.
+STATUS_FRAGMENT = "paper-status"
+FINISH_FRAGMENT = "paper-finish"
+
+
 def _save(user: User, attempt_id: int, item_id: str) -> None:
     """Widget callback: save the choice now, so a reload or a crash loses nothing."""
     chosen = st.session_state.get(f"answer-{attempt_id}-{item_id}")
@@ -87,23 +94,34 @@ def _save(user: User, attempt_id: int, item_id: str) -> None:
         assessment.save_answer(resources.store(), user, attempt_id, item_id, chosen, answered_at=utcnow())
     except assessment.AssessmentError as exc:
         st.session_state["assessment-error"] = str(exc)
+    st.rerun(scope=[STATUS_FRAGMENT, FINISH_FRAGMENT])
 
 
-@st.fragment
 def _sitting(user: User, course: Course, attempt_id: int) -> None:
-    """A fragment: saving an answer reruns the paper, not the page around it."""
+    attempt = assessment.get_attempt(resources.store(), user, attempt_id)
+    bank = assessment.summative_items(course)
+    _status(user, attempt_id)
+    for number, paper_item in enumerate(attempt.paper, start=1):
+        _question(user, bank.get(paper_item.item_id), attempt, paper_item, number)
+    st.divider()
+    _finish(user, attempt_id)
+
+
+@st.fragment(key=STATUS_FRAGMENT)
+def _status(user: User, attempt_id: int) -> None:
     attempt = assessment.get_attempt(resources.store(), user, attempt_id)
     if attempt.status is not AttemptStatus.IN_PROGRESS:  # submitted or abandoned in another tab
         st.rerun()
     if "assessment-error" in st.session_state:
         st.error(st.session_state.pop("assessment-error"))
-    bank = assessment.summative_items(course)
     answered = sum(1 for p in attempt.paper if p.item_id in attempt.answers)
     st.progress(answered / attempt.total, text=f"{answered} of {attempt.total} answered · saved as you go")
-    for number, paper_item in enumerate(attempt.paper, start=1):
-        _question(user, bank.get(paper_item.item_id), attempt, paper_item, number)
-    st.divider()
-    missing = attempt.total - answered
+
+
+@st.fragment(key=FINISH_FRAGMENT)
+def _finish(user: User, attempt_id: int) -> None:
+    attempt = assessment.get_attempt(resources.store(), user, attempt_id)
+    missing = attempt.total - sum(1 for p in attempt.paper if p.item_id in attempt.answers)
     if missing:
         st.warning(f"{missing} question{'s are' if missing > 1 else ' is'} unanswered; unanswered questions score 0.")
     confirm = st.checkbox("I have finished and want my attempt marked", key=f"confirm-{attempt.id}")

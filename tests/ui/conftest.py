@@ -71,3 +71,15 @@ def vega_charts(at: AppTest) -> dict[str, tuple[dict[str, object], list[object]]
         frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in proto.datasets]
         found[str(name)] = (spec, frames)
     return found
+
+
+def choose_answer(at: AppTest, key: str, value: str) -> None:
+    """Pick an assessment answer as the browser does, then redraw the page for the next step.
+
+    Saving reruns only the paper's status and finish fragments, and AppTest's tree then holds just
+    what that run drew (no radios). The browser keeps the rest of the page, so a full run restores
+    the same view.
+    """
+    at.radio(key=key).set_value(value).run()
+    assert not at.radio and at.get("progress"), "saving an answer should rerun only the status fragments"
+    at.run()

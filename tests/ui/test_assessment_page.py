@@ -11,7 +11,7 @@ from course import assessment
 from course.accounts import User
 from course.store.db import Store
 from course.store.events import events_for_user
-from tests.ui.conftest import signed_in, texts
+from tests.ui.conftest import choose_answer, signed_in, texts
 
 MakeUser = Callable[..., User]
 PAGE = "course/ui/pages/assessment.py"
@@ -28,7 +28,7 @@ def answer_all(at: AppTest, store: Store, user: User, *, right: int) -> None:
     assert attempt is not None
     for n, item in enumerate(attempt.paper):
         wrong = next(k for k in item.options if k != item.answer)
-        at.radio(key=f"answer-{attempt.id}-{item.item_id}").set_value(item.answer if n < right else wrong).run()
+        choose_answer(at, f"answer-{attempt.id}-{item.item_id}", item.answer if n < right else wrong)
 
 
 def submit(at: AppTest) -> None:
@@ -72,7 +72,7 @@ def test_answers_are_saved_the_moment_they_are_chosen(app_store: Store, make_use
     attempt = assessment.open_attempt(app_store, user)
     assert attempt is not None
     first = attempt.paper[0]
-    at.radio(key=f"answer-{attempt.id}-{first.item_id}").set_value(first.answer).run()
+    choose_answer(at, f"answer-{attempt.id}-{first.item_id}", first.answer)
     assert assessment.get_attempt(app_store, user, attempt.id).answers == {first.item_id: first.answer}
     reloaded = signed_in(app_store, user, PAGE)  # a new session: a reload or another tab
     assert reloaded.radio(key=f"answer-{attempt.id}-{first.item_id}").value == first.answer

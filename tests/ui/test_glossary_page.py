@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from course import assessment
 from course.accounts import User
 from course.store.db import Store
-from tests.ui.conftest import signed_in, texts
+from tests.ui.conftest import choose_answer, signed_in, texts
 
 MakeUser = Callable[..., User]
 PAGE = "course/ui/pages/glossary.py"
@@ -148,7 +148,7 @@ def test_the_assessment_never_shows_glossary_links(
     assert attempt is not None
     assert len(at.radio) == 5 and protos_with_glossary_links(at) == []
     for item in attempt.paper:
-        at.radio(key=f"answer-{attempt.id}-{item.item_id}").set_value(item.answer).run()
+        choose_answer(at, f"answer-{attempt.id}-{item.item_id}", item.answer)
     at.checkbox[0].check().run()
     at.button(key="submit-attempt").click().run()
     assert not at.exception
