@@ -185,14 +185,6 @@ def get_cohort(store: Store, viewer: User, cohort_id: int) -> Cohort:
         return _owned(conn, viewer, cohort_id)
 
 
-def rename(store: Store, educator: User, cohort_id: int, name: str) -> Cohort:
-    cleaned = _clean_name(name)
-    with store.write() as conn:
-        _owned(conn, educator, cohort_id)
-        conn.execute(update(CohortRow).where(CohortRow.id == cohort_id).values(name=cleaned))
-        return _owned(conn, educator, cohort_id)
-
-
 def set_archived(store: Store, educator: User, cohort_id: int, archived: bool, *, now: datetime) -> Cohort:
     """Archived cohorts keep their data but accept no new members and drop off learners' home pages."""
     require_aware(now)
@@ -308,17 +300,6 @@ def learner_cohorts(store: Store, learner: User, *, include_archived: bool = Fal
         query = query.where(CohortRow.archived_at.is_(None))
     with store.read() as conn:
         return [_cohort(r) for r in conn.execute(query.order_by(CohortRow.name)).all()]
-
-
-def leave(store: Store, learner: User, cohort_id: int) -> None:
-    require(learner, Action.VIEW_COURSE)
-    with store.write() as conn:
-        conn.execute(
-            delete(CohortMemberRow).where(CohortMemberRow.cohort_id == cohort_id, CohortMemberRow.user_id == learner.id)
-        )
-
-
-# --- assignments --------------------------------------------------------------------------------
 
 
 def _assignment(row: Any) -> Assignment:

@@ -12,6 +12,7 @@ import difflib
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -72,7 +73,11 @@ class Course:
         return self.versions.get(f"{kind}:{item_id}", self.version)
 
     def items(self) -> dict[str, QuizItem]:
-        """Every quiz item by id, formative and summative."""
+        """Every quiz item by id, formative and summative (built once: the course never changes)."""
+        return self._items_by_id
+
+    @cached_property
+    def _items_by_id(self) -> dict[str, QuizItem]:
         return {item.id: item for bank in self.quizzes.values() for item in bank.items}
 
     def checks_for(self, module_id: str) -> list[QuizItem]:
