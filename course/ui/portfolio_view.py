@@ -8,6 +8,7 @@ always shown literally (``plain``), never as HTML.
 from __future__ import annotations
 
 import os
+from functools import partial
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -114,7 +115,8 @@ def render_certificate(store: Store, user: User, course: Course) -> None:
     )
     st.download_button(
         "Download certificate (PDF)",
-        data=certificates.certificate_pdf(issued, verify_url(issued.code)),
+        # Built when the button is clicked, not on every rerun of the portfolio page.
+        data=partial(certificates.certificate_pdf, issued, verify_url(issued.code)),
         file_name="relational-prescribing-certificate.pdf",
         mime="application/pdf",
         icon=":material/download:",
