@@ -23,7 +23,8 @@ MAX_TABS = 120  # more presses than that to reach the next control would itself 
 # What the focused element is, for the predicates below and for failure messages.
 FOCUSED_JS = """() => {
   const el = document.activeElement;
-  if (!el || el === document.body) return {tag: 'body'};
+  // Nothing focused yet (a rerun can redraw the focused control away): keep tabbing from the top.
+  if (!el || el === document.body) return {tag: 'body', type: '', role: '', label: '', group: -1, checked: false};
   const groups = Array.from(document.querySelectorAll('[role=radiogroup]'));
   const group = el.closest('[role=radiogroup]');
   return {
