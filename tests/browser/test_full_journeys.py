@@ -193,16 +193,19 @@ def test_an_educator_assigns_a_module_and_sees_the_learners_progress(
     page.get_by_label("Add a learner by name or email").press("Enter")
     settle(page)
     page.get_by_role("button", name="Add to cohort").click()
+    # The click reruns the page twice (the add, then st.rerun); under load that can outlast a short
+    # wait, so wait for what it changes: the learner count, then her row in the table.
+    expect(page.get_by_test_id("stMetricValue")).to_have_text("1", timeout=30_000)
     settle(page)
     # st.dataframe draws on a canvas; its accessible grid cells carry the text.
-    expect(page.locator('[role="gridcell"]', has_text="lena@example.org")).to_have_count(1)
+    expect(page.locator('[role="gridcell"]', has_text="lena@example.org")).to_have_count(1, timeout=30_000)
     shot(page, "1-cohort")
 
     page.get_by_role("tab", name="Assignments").click()
     first = next(iter(course.modules.values()))
     page.get_by_role("button", name="Assign", exact=True).click()  # the first module is preselected
     settle(page)
-    expect(page.locator('[role="gridcell"]', has_text=first.meta.title)).to_have_count(1)
+    expect(page.locator('[role="gridcell"]', has_text=first.meta.title)).to_have_count(1, timeout=30_000)
     shot(page, "2-assigned")
 
     page.get_by_role("link", name="Open this cohort's dashboard").click()
