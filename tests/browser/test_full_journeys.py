@@ -70,8 +70,10 @@ def _play_sam(page: Any, course: Course) -> None:
     choices = iter(golden["choices"])
     reflections = iter(golden["reflections"].values())
     page.get_by_role("button", name="Start the case").click()
-    settle(page)
-    for _ in range(40):
+    for step in range(1, 41):
+        # Each action adds one move, so the page shows the next step number once it has redrawn.
+        expect(page.get_by_text(f"Step {step}", exact=True)).to_be_visible(timeout=30_000)
+        settle(page)
         if page.get_by_role("heading", name="Debrief").count():
             return
         if page.get_by_text("What do you do?").count():
@@ -82,7 +84,6 @@ def _play_sam(page: Any, course: Course) -> None:
             page.get_by_role("button", name="Save and continue").click()
         else:
             page.get_by_role("button", name="Continue").click()
-        settle(page)
     raise AssertionError("Sam's case did not reach an ending within 40 steps")
 
 
