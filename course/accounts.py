@@ -58,6 +58,7 @@ class User:
     email: str
     display_name: str
     role: Role
+    time_zone: str = "UTC"  # IANA name; every date this person reads is shown in it (course.formatting)
 
 
 class AccountError(ValueError):

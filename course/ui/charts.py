@@ -14,6 +14,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from course.csvout import csv_bytes
+
 STATE_COLOURS = {"done": "#2e7d32", "due": "#9e9e9e", "overdue": "#c62828"}
 
 
@@ -21,12 +23,18 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "table"
 
 
+def frame_csv(frame: pd.DataFrame) -> bytes:
+    """A table as CSV through the one writer (byte-order mark, formulas neutralised)."""
+    rows = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+    return csv_bytes([str(c) for c in frame.columns], rows)
+
+
 def table(frame: pd.DataFrame, name: str, *, key: str | None = None) -> None:
     """Any table the app shows, with a CSV download beside it."""
     st.dataframe(frame, hide_index=True, width="stretch")
     st.download_button(
         "Download CSV",
-        frame.to_csv(index=False).encode("utf-8"),
+        frame_csv(frame),
         file_name=f"{_slug(name)}.csv",
         mime="text/csv",
         key=key or f"csv-{_slug(name)}",

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from course import accounts
+from course import accounts, formatting
 from course.accounts import User
 from course.clock import utcnow
 from course.oidc import RoleMapping, role_from_claims, subject_of
@@ -59,6 +60,15 @@ def _oidc_user(claims: dict[str, Any], now: Any) -> User | None:
     return accounts.upsert_oidc_user(
         resources.store(), subject=subject, email=str(email), display_name=name, role=role, now=now
     )
+
+
+def person_zone() -> ZoneInfo:
+    """The zone every date and "today" is shown in for whoever is at the keyboard (UTC if signed out)."""
+    user = current_user()
+    try:
+        return formatting.zone(user.time_zone if user else None)
+    except formatting.UnknownZone:  # a zone the tz database no longer knows: fall back, do not fail the page
+        return formatting.zone(None)
 
 
 def forget_user() -> None:

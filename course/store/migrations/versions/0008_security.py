@@ -1,0 +1,26 @@
+"""Consent before visibility, rate limits, bound handoffs, erasure (issue 16).
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-30
+
+Reserved in the chain so that work on several issues can add its schema changes independently;
+an unused reservation stays a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
