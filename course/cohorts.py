@@ -24,7 +24,7 @@ from course.clock import require_aware
 from course.completion import completions
 from course.permissions import Action, PermissionDenied, can, require
 from course.store.db import Store
-from course.store.models import AssignmentRow, CohortMemberRow, CohortRow, UserRow
+from course.store.models import JOINED_VIA, AssignmentRow, CohortMemberRow, CohortRow, UserRow
 
 NAME_MAX: int = CohortRow.__table__.c.name.type.length  # type: ignore[attr-defined]
 # No 0/O or 1/I/L: codes are read aloud and copied from slides.
@@ -215,11 +215,14 @@ def member_ids(conn: Connection, cohort_id: int) -> list[int]:
     return [m.user_id for m in _members(conn, cohort_id)]
 
 
-def _add(conn: Connection, cohort_id: int, user_id: int, now: datetime) -> bool:
+def _add(conn: Connection, cohort_id: int, user_id: int, now: datetime, *, via: str) -> bool:
+    """Insert a membership; ``via`` is one of ``JOINED_VIA`` (how the learner came to be a member)."""
+    if via not in JOINED_VIA:
+        raise ValueError(f"unknown membership route {via!r}")
     dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     added = conn.execute(
         dialect_insert(CohortMemberRow)
-        .values(cohort_id=cohort_id, user_id=user_id, joined_at=now)
+        .values(cohort_id=cohort_id, user_id=user_id, joined_at=now, joined_via=via)
         .on_conflict_do_nothing(index_elements=["cohort_id", "user_id"])
         .returning(CohortMemberRow.id)
     ).first()
@@ -239,7 +242,7 @@ def join_by_code(store: Store, learner: User, code: str, *, now: datetime) -> Co
             raise CohortError(f"No cohort has the code {wanted}. Check it with your educator.")
         if row.archived_at is not None:
             raise CohortError("That cohort has been archived and is not taking new members.")
-        _add(conn, row.id, learner.id, now)
+        _add(conn, row.id, learner.id, now, via="code")
         return _cohort(conn.execute(_select_cohorts().where(CohortRow.id == row.id)).one())
 
 
@@ -277,7 +280,7 @@ def add_member(store: Store, educator: User, cohort_id: int, user_id: int, *, no
         learner = conn.execute(select(UserRow.id).where(UserRow.id == user_id, UserRow.deleted_at.is_(None))).first()
         if learner is None:
             raise CohortError("That learner no longer has an account.")
-        return _add(conn, cohort_id, user_id, now)
+        return _add(conn, cohort_id, user_id, now, via="educator")
 
 
 def remove_member(store: Store, educator: User, cohort_id: int, user_id: int) -> None:

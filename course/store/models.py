@@ -267,6 +267,9 @@ class CohortMemberRow(Base):
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # How the learner came to be a member (one of JOINED_VIA): their own act ("code", "invitation",
+    # "lti" enrolment), an admin, or an educator adding them directly ("educator", the old route).
+    joined_via: Mapped[str] = mapped_column(String(16), server_default="educator")
 
 
 class AssignmentRow(Base):
@@ -287,6 +290,7 @@ class AssignmentRow(Base):
 
 
 OUTBOX_STATUSES = ("pending", "sent", "failed")
+JOINED_VIA = ("code", "invitation", "lti", "admin", "educator")
 
 
 class ReflectionRevisionRow(Base):

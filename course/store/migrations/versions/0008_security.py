@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
@@ -19,8 +22,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    # How each learner came to be a cohort member; rows from before this revision were made either
+    # by joining with a code or by an educator adding them, which the table cannot tell apart.
+    with op.batch_alter_table("cohort_members") as batch:
+        batch.add_column(sa.Column("joined_via", sa.String(length=16), server_default="educator", nullable=False))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("cohort_members") as batch:
+        batch.drop_column("joined_via")
