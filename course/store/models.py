@@ -365,3 +365,89 @@ def answer_of_item() -> ColumnElement[bool]:
         AttemptAnswerRow.attempt_id == AttemptItemRow.attempt_id,
         AttemptAnswerRow.item_id == AttemptItemRow.item_id,
     )
+
+
+# --- issue 19: email (password reset, reminders, unsubscribe) and the educator's home --------------
+
+EMAIL_KINDS = ("learner_due", "educator_overdue")
+
+
+class PasswordResetRow(Base):
+    """A password-reset link sent by email: single use, expiring; only the token's SHA-256 is kept."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (Index("ix_password_resets_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EmailPreferenceRow(Base):
+    """A person's choice about one kind of email (no row: the kind's default, which is on)."""
+
+    __tablename__ = "email_preferences"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {EMAIL_KINDS!r}", name="kind"),
+        UniqueConstraint("user_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class UnsubscribeTokenRow(Base):
+    """The opaque token in one email's unsubscribe link (its SHA-256): it can stop only that kind."""
+
+    __tablename__ = "unsubscribe_tokens"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {EMAIL_KINDS!r}", name="kind"),
+        Index("ix_unsubscribe_tokens_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReminderSentRow(Base):
+    """The ledger that makes reminders idempotent: one row per reminder, claimed before it is sent.
+
+    ``assignment_id`` is not a foreign key: removing an assignment must not be blocked by the
+    reminders once sent about it. A moved due date is a new reminder (``due_at`` is in the key).
+    """
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {EMAIL_KINDS!r}", name="kind"),
+        UniqueConstraint("kind", "recipient_id", "assignment_id", "learner_id", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assignment_id: Mapped[int] = mapped_column(Integer)
+    learner_id: Mapped[int] = mapped_column(Integer)  # whose work it is about (the recipient, for a learner)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CohortVisitRow(Base):
+    """When an educator last looked at a cohort from their home page ("what changed since")."""
+
+    __tablename__ = "cohort_visits"
+    __table_args__ = (UniqueConstraint("user_id", "cohort_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
