@@ -16,9 +16,10 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from course import certificates, mastery, timelog
+from course import casenotes, certificates, mastery, timelog
 from course.accounts import User
 from course.assessment import AttemptStatus, history
+from course.casenotes import CaseRun
 from course.clock import require_aware
 from course.content import Course
 from course.permissions import Action, require
@@ -83,11 +84,20 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:50] or "reflection"
 
 
+def reflection_title(reflection: Reflection, course: Course) -> str:
+    """A structured reflection's own title; a case reflection is named after its case."""
+    if reflection.title:
+        return reflection.title
+    if reflection.kind != KIND_STRUCTURED:
+        return f"Reflection written in {activity_title(course, reflection.object_type, reflection.object_id)}"
+    return "Reflection"
+
+
 def reflection_markdown(reflection: Reflection, course: Course) -> str:
     """A reflection as a plain Markdown document (the learner's text is kept exactly as written)."""
     about = activity_title(course, reflection.object_type, reflection.object_id)
     lines = [
-        f"# {reflection.title or 'Reflection'}",
+        f"# {reflection_title(reflection, course)}",
         "",
         f"- On: {kind_label(reflection.object_type)}: {about}",
         f"- Written: {reflection.created_at:%d %B %Y}",
@@ -156,14 +166,49 @@ def _concepts_csv(store: Store, user: User, course: Course) -> str:
 
 
 def picked_reflections(store: Store, user: User, reflection_ids: Collection[int]) -> list[Reflection]:
-    """The learner's own structured reflections with these ids; any other id is refused."""
-    mine = {r.id: r for r in my_reflections(store, user, kind=KIND_STRUCTURED)}
+    """The learner's own reflections (structured or written in a case) with these ids; any other id is refused."""
+    mine = {r.id: r for r in my_reflections(store, user)}
     if any(rid not in mine for rid in reflection_ids):
         raise ReflectionNotFound()
     return [mine[rid] for rid in sorted(set(reflection_ids))]
 
 
-def _readme(user: User, now: datetime, has_certificate: bool, reflections: int) -> str:
+def picked_case_runs(store: Store, user: User, course: Course, run_ids: Collection[int]) -> list[CaseRun]:
+    """The learner's own case runs with these ids (oldest first); any other id is refused."""
+    if not run_ids:
+        return []
+    mine = {r.run_id: r for r in casenotes.case_runs(store, user, course)}
+    if any(rid not in mine for rid in run_ids):
+        raise ReflectionNotFound()
+    return sorted((mine[rid] for rid in set(run_ids)), key=lambda r: r.started_at)
+
+
+def _case_run_json(run: CaseRun) -> dict[str, object]:
+    return {
+        "case": {"id": run.vignette_id, "title": run.title},
+        "started_at": run.started_at.isoformat(),
+        "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+        "outcome": run.outcome,
+        "decisions": [
+            {
+                "node": d.node_id,
+                "situation": d.situation,
+                "choice": d.choice_id,
+                "label": d.choice_label,
+                "why": d.reason,
+                "at": d.at.isoformat(),
+                "taken_back": d.taken_back,
+            }
+            for d in run.decisions
+        ],
+        "reflections": [
+            {"id": r.id, "node": r.node_id, "written_at": r.created_at.isoformat(), "entries": r.entries}
+            for r in run.reflections
+        ],
+    }
+
+
+def _readme(user: User, now: datetime, has_certificate: bool, reflections: int, cases: int = 0) -> str:
     lines = [
         "CPD evidence pack: Relational Prescribing",
         f"Prepared for {user.display_name} on {now:%d %B %Y at %H:%M} UTC.",
@@ -176,6 +221,8 @@ def _readme(user: User, now: datetime, has_certificate: bool, reflections: int) 
         "concepts.csv      how well each concept is mastered, from knowledge checks, the assessment,",
         "                  case choices and flashcards",
         f"reflections/      the {reflections} reflection(s) you chose to include, as Markdown and as JSON",
+        f"cases/            the {cases} case run(s) you chose: each decision with your Why? note, and the",
+        "                  reflections you wrote in the case, as Markdown and as JSON",
         "",
         f"Time is counted as the gaps between your actions, capped at {timelog.IDLE_CAP_SECONDS // 60} minutes",
         "each, so time away from the screen is not claimed.",
@@ -191,14 +238,20 @@ def evidence_pack(
     reflection_ids: Collection[int],
     verify_url: Callable[[str], str],
     now: datetime,
+    case_run_ids: Collection[int] = (),
 ) -> bytes:
-    """The learner's evidence pack as ZIP bytes. ``verify_url(code)`` is the public address of a code."""
+    """The learner's evidence pack as ZIP bytes. ``verify_url(code)`` is the public address of a code.
+
+    Only what the learner picked goes in: ``reflection_ids`` (their own reflections of either kind)
+    and ``case_run_ids`` (their own case runs, with every "Why?" note and case reflection).
+    """
     require(user, Action.VIEW_OWN_PROGRESS)
     require_aware(now)
     reflections = picked_reflections(store, user, reflection_ids)
+    runs = picked_case_runs(store, user, course, case_run_ids)
     certificate = certificates.certificate_of(store, user, user.id)
     files: dict[str, str | bytes] = {
-        "README.txt": _readme(user, now, certificate is not None, len(reflections)),
+        "README.txt": _readme(user, now, certificate is not None, len(reflections), len(runs)),
         "time-log.csv": time_log_csv(time_rows(store, user, course)),
         "assessment.csv": _assessment_csv(store, user),
         "concepts.csv": _concepts_csv(store, user, course),
@@ -210,8 +263,12 @@ def evidence_pack(
             [_reflection_json(r, course) for r in reflections], indent=2, ensure_ascii=False
         )
         for number, reflection in enumerate(reflections, start=1):
-            name = f"reflections/{number:02d}-{_slug(reflection.title or '')}.md"
+            name = f"reflections/{number:02d}-{_slug(reflection_title(reflection, course))}.md"
             files[name] = reflection_markdown(reflection, course)
+    if runs:
+        files["cases/cases.json"] = json.dumps([_case_run_json(r) for r in runs], indent=2, ensure_ascii=False)
+        for number, run in enumerate(runs, start=1):
+            files[f"cases/{number:02d}-{_slug(run.title)}.md"] = casenotes.run_markdown(run)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
@@ -225,8 +282,10 @@ __all__ = [
     "activity_title",
     "evidence_pack",
     "kind_label",
+    "picked_case_runs",
     "picked_reflections",
     "reflection_markdown",
+    "reflection_title",
     "time_log_csv",
     "time_rows",
 ]

@@ -13,14 +13,16 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from course import certificates, evidence, reflections, timelog
+from course import casenotes, certificates, evidence, formatting, reflections, timelog
 from course.accounts import User
+from course.casenotes import CaseRun
 from course.certificates import NotYetComplete
 from course.clock import utcnow
 from course.content import Course
 from course.reflections import SECTIONS, Reflection, ReflectionError, ReflectionNotFound
 from course.store.db import Store
 from course.ui.forms import plain
+from course.ui.session import person_zone
 
 _FLASH = "portfolio_flash"
 _PACK = "portfolio_pack"
@@ -290,7 +292,10 @@ def render_reflections(store: Store, user: User, course: Course, *, open_id: int
             st.error(str(exc))
             open_id = None
     mine = list(reversed(reflections.my_reflections(store, user, kind=reflections.KIND_STRUCTURED)))
-    if open_id is not None and open_id not in {r.id for r in mine}:
+    written_in_cases = {r.id for r in reflections.my_reflections(store, user, kind=reflections.KIND_VIGNETTE_STEP)}
+    if open_id in written_in_cases:
+        open_id = None  # shown, open, in "From the cases" below
+    elif open_id is not None and open_id not in {r.id for r in mine}:
         st.error(str(ReflectionNotFound()))  # readable (shared with this educator) but not theirs to edit here
         open_id = None
     if not mine:
@@ -299,6 +304,60 @@ def render_reflections(store: Store, user: User, course: Course, *, open_id: int
         render_reflection(store, user, course, reflection, expanded=reflection.id == open_id)
     with st.expander("Write a new reflection", expanded=not mine):
         render_new_reflection(store, user, course)
+
+
+# --- what was written inside the cases -------------------------------------------------------------------
+
+
+def _run_label(run: CaseRun) -> str:
+    started = formatting.format_date(run.started_at, person_zone())
+    parts = [f"{len(run.notes)} Why? note{'s' if len(run.notes) != 1 else ''}"]
+    if run.reflections:
+        parts.append(f"{len(run.reflections)} reflection{'s' if len(run.reflections) != 1 else ''}")
+    return f"{run.title} · played {started}, {casenotes.ending_label(run)} · {', '.join(parts)}"
+
+
+def render_decisions(run: CaseRun) -> None:
+    """Each decision of a run with the learner's Why? note (their text shown literally)."""
+    for number, decision in enumerate(run.decisions, start=1):
+        back = " (later taken back)" if decision.taken_back else ""
+        st.markdown(f"**{number}. {plain(decision.situation)}:** {plain(decision.choice_label)}{back}")
+        if decision.reason:
+            st.text(f"Why: {decision.reason}")
+        else:
+            st.caption("No Why? note.")
+
+
+def render_case_reflection(store: Store, user: User, reflection: Reflection, *, sharing: bool = True) -> None:
+    zone = person_zone()
+    st.markdown(f"**Reflection** · written {formatting.format_datetime(reflection.created_at, zone)}")
+    _render_entries(reflection)
+    if sharing:
+        _render_sharing(store, user, reflection)
+
+
+def render_case_writing(store: Store, user: User, course: Course, *, open_reflection: int | None = None) -> None:
+    """Every case run in which the learner wrote something: decisions with Why? notes, and reflections."""
+    st.subheader("From the cases")
+    runs = [r for r in casenotes.case_runs(store, user, course) if r.has_writing]
+    if not runs:
+        st.caption(
+            "What you write in the cases appears here: the Why? notes you add to your decisions and the "
+            "reflections you write at a case's reflection steps. Both are private unless you share a reflection."
+        )
+        return
+    st.caption(
+        "Your Why? notes and the reflections you wrote inside the cases, newest first. They are private: "
+        "you can share a reflection with a cohort's educator, and add any of them to your evidence pack."
+    )
+    for run in runs:
+        expanded = open_reflection is not None and open_reflection in {r.id for r in run.reflections}
+        with st.expander(_run_label(run), expanded=expanded):
+            st.markdown("**Your decisions and why**")
+            render_decisions(run)
+            for reflection in run.reflections:
+                st.divider()
+                render_case_reflection(store, user, reflection)
 
 
 # --- evidence pack --------------------------------------------------------------------------------------
@@ -318,9 +377,23 @@ def render_evidence_pack(store: Store, user: User, course: Course) -> None:
         key="pack-reflections",
         help="None are included unless you pick them.",
     )
+    runs = {r.run_id: r for r in casenotes.case_runs(store, user, course) if r.has_writing}
+    picked_runs = st.multiselect(
+        "Case notes to include (Why? notes and case reflections)",
+        list(runs),
+        format_func=lambda rid: _run_label(runs[rid]),
+        key="pack-cases",
+        help="Each case run you pick adds its decisions with your Why? notes and the reflections you wrote in it.",
+    )
     if st.button("Prepare evidence pack", icon=":material/folder_zip:"):
         st.session_state[_PACK] = evidence.evidence_pack(
-            store, user, course, reflection_ids=picked, verify_url=verify_url, now=utcnow()
+            store,
+            user,
+            course,
+            reflection_ids=picked,
+            case_run_ids=picked_runs,
+            verify_url=verify_url,
+            now=utcnow(),
         )
     pack = st.session_state.get(_PACK)
     if isinstance(pack, bytes):

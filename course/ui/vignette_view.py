@@ -6,7 +6,7 @@ from collections import deque
 
 import streamlit as st
 
-from course import play
+from course import casenotes, play
 from course.accounts import User
 from course.clock import utcnow
 from course.content import Course
@@ -16,6 +16,7 @@ from course.reflections import save_reflection
 from course.schema import Choice, ChoiceNode, EndingNode, ReflectionNode, Vignette
 from course.storymap import to_dot
 from course.ui import resources
+from course.ui.portfolio_view import render_case_reflection, render_decisions
 from course.vignette import CONTINUE, UNDO, PlayState, VignetteError, choices_offered, node_of
 
 CASES_PAGE = "course/ui/pages/vignettes.py"
@@ -98,7 +99,7 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
     st.html(render(node.text))
 
     if isinstance(node, EndingNode):
-        _ending(course, vignette, state, node)
+        _ending(user, course, vignette, state, node)
     elif isinstance(node, ChoiceNode):
         _decide(user, vignette, state, choices_offered(vignette, state))
     elif isinstance(node, ReflectionNode):
@@ -199,7 +200,10 @@ def _decided(user: User, vignette: Vignette, state: PlayState, step: str) -> Non
 
 
 def _reflect(user: User, vignette: Vignette, state: PlayState, node: ReflectionNode, version: str) -> None:
-    st.caption("Your answers are saved to your private reflections; only you can see them unless you share them.")
+    st.caption(
+        "Your answers are saved to your private reflections: you will see them again in the debrief and in "
+        "your CPD portfolio, where you can share one with your educator or add it to your evidence pack."
+    )
     with st.form(f"reflect-{node.id}-{len(state.route)}"):
         for i, prompt in enumerate(node.prompts):
             st.text_area(prompt, key=f"answer-{node.id}-{i}", max_chars=4000)
@@ -225,7 +229,7 @@ def _reflected(user: User, vignette: Vignette, state: PlayState, node: Reflectio
     _act(user, vignette, state, CONTINUE)
 
 
-def _ending(course: Course, vignette: Vignette, state: PlayState, node: EndingNode) -> None:
+def _ending(user: User, course: Course, vignette: Vignette, state: PlayState, node: EndingNode) -> None:
     outcome = node.outcome.value
     (st.success if outcome == "helpful" else st.warning if outcome == "mixed" else st.error)(_OUTCOME_LABEL[outcome])
     st.subheader("Debrief")
@@ -240,6 +244,29 @@ def _ending(course: Course, vignette: Vignette, state: PlayState, node: EndingNo
         term = course.glossary.get(concept)
         if term:
             st.page_link(GLOSSARY_PAGE, label=term.term, query_params={"term": concept})
+    _your_writing(user, course, vignette)
     st.subheader("Your route through the case")
     route = [(m.node, m.target) for m in state.route]
     st.graphviz_chart(to_dot(vignette, route, here=state.node), width="stretch")
+
+
+def _your_writing(user: User, course: Course, vignette: Vignette) -> None:
+    """The debrief shows back what the learner wrote in this run: Why? notes and reflections."""
+    runs = casenotes.case_runs(resources.store(), user, course, vignette_id=vignette.id)
+    if not runs:
+        return
+    run = runs[0]  # newest first: the run that just ended
+    st.subheader("Your decisions and why")
+    if run.decisions:
+        render_decisions(run)
+    else:
+        st.caption("You made no decisions in this run.")
+    if run.reflections:
+        st.subheader("Your reflections")
+        for reflection in run.reflections:
+            render_case_reflection(resources.store(), user, reflection, sharing=False)
+    st.page_link(
+        "course/ui/pages/portfolio.py",
+        label="Share these or add them to your evidence pack in your CPD portfolio",
+        icon=":material/workspace_premium:",
+    )

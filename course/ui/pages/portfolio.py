@@ -12,5 +12,7 @@ st.caption("Evidence for your appraisal. Your reflections are private unless you
 portfolio_view.show_flash()
 portfolio_view.render_time_log(store, user, course)
 portfolio_view.render_certificate(store, user, course)
-portfolio_view.render_reflections(store, user, course, open_id=query_id(st.query_params.get("reflection")))
+opened = query_id(st.query_params.get("reflection"))
+portfolio_view.render_reflections(store, user, course, open_id=opened)
+portfolio_view.render_case_writing(store, user, course, open_reflection=opened)
 portfolio_view.render_evidence_pack(store, user, course)
