@@ -126,6 +126,11 @@ def _display_name_problem(display_name: str) -> str | None:
     return None
 
 
+def password_problems(password: str, email: str) -> list[str]:
+    """Every reason this password cannot be used for the account with this email (empty: it can)."""
+    return _password_problems(password, email)
+
+
 def _password_problems(password: str, email: str) -> list[str]:
     problems = []
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -396,6 +401,31 @@ def authenticate(store: Store, *, email: str, password: str, now: datetime) -> U
     return _user_from(row)
 
 
+def set_password(store: Store, user_id: int, password: str, *, now: datetime) -> User:
+    """Give a (not deleted) account a new password and sign it out everywhere.
+
+    Validated like sign-up (:class:`SignUpError` lists the problems). Every session and handoff is
+    revoked, and a successful sign-in is recorded so earlier failures no longer lock the email.
+    Raises LookupError when there is no such account.
+    """
+    require_aware(now)
+    with store.read() as connection:
+        row = connection.execute(
+            select(*_USER_COLUMNS).where(UserRow.id == user_id, UserRow.deleted_at.is_(None))
+        ).one_or_none()
+    if row is None:
+        raise LookupError(f"No user with id {user_id}.")
+    problems = _password_problems(password, row.email)
+    if problems:
+        raise SignUpError(*problems)
+    password_hash = _hasher.hash(password)  # before the write lock: argon2 is deliberately slow
+    with store.write() as connection:
+        connection.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
+        _revoke_all_tokens(connection, user_id, now)
+        connection.execute(insert(LoginAttemptRow).values(email=row.email, succeeded=True, attempted_at=now))
+    return _user_from(row)
+
+
 # --- sessions and handoffs --------------------------------------------------------------------
 
 
@@ -534,7 +564,9 @@ __all__ = [
     "get_user",
     "issue_handoff",
     "normalise_email",
+    "password_problems",
     "redeem_handoff",
+    "set_password",
     "set_role",
     "sign_up",
     "start_session",

@@ -44,7 +44,7 @@ async def handoff(request: Request) -> Response:
     target = safe_next(request.query_params.get("next"))
     session_token = accounts.redeem_handoff(resources.store(), token or "", now=utcnow()) if token else None
     if session_token is None:
-        return _no_store(RedirectResponse("/?signin=expired", status_code=303))
+        return _no_store(RedirectResponse("/signin?signin=expired", status_code=303))
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

@@ -30,7 +30,12 @@ def _finish(user: User, next_url: str | None) -> None:
     st.link_button("Continue", url, type="primary")
 
 
-def sign_in_page(next_url: str | None = None) -> None:
+def sign_in_page(next_url: str | None = None, *, heading: str | None = None, summary: str | None = None) -> None:
+    """The sign-in form; a gated deep link passes what is behind it (``heading``, ``summary``)."""
+    if heading:
+        st.header(heading)
+        if summary:
+            st.write(summary)
     st.title("Sign in")
     st.caption("Relational Prescribing: how the prescriber–patient relationship shapes what we prescribe.")
     if st.query_params.get("signin") == "expired":
@@ -48,10 +53,18 @@ def sign_in_page(next_url: str | None = None) -> None:
             _finish(user, next_url)
     if oidc_configured() and st.button("Sign in with your organisation", icon=":material/badge:"):
         st.login()
-    st.page_link("course/ui/pages/sign_up.py", label="No account yet? Create one", icon=":material/person_add:")
+    onward = {"next": safe_next(next_url)} if next_url else None
+    st.page_link(
+        "course/ui/pages/sign_up.py",
+        label="No account yet? Create one",
+        icon=":material/person_add:",
+        query_params=onward,
+    )
+    st.page_link("course/ui/pages/forgot_password.py", label="Forgotten your password?", icon=":material/key:")
+    st.page_link("course/ui/pages/about.py", label="About the course", icon=":material/info:")
 
 
-def sign_up_page() -> None:
+def sign_up_page(next_url: str | None = None) -> None:
     st.title("Create an account")
     with st.form("sign-up"):
         name = st.text_input("Your name (as it should appear on your certificate)", max_chars=80)
@@ -71,7 +84,7 @@ def sign_up_page() -> None:
     except AccountError as exc:
         st.error(exc.message)
         return
-    _finish(user, "/")
+    _finish(user, next_url or "/")
 
 
 def sign_out() -> None:

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from course.store.db import StoreUnavailable
-from course.ui import forms, resources
-from course.ui.nav import HOME, PAGES, PAGES_DIR, SIGNED_OUT_PAGES, pages_for
+from course.ui import forms, public_view, resources
+from course.ui.nav import ABOUT, HOME, PAGES, PAGES_DIR, SIGNED_OUT_PAGES, PageSpec, pages_for
 from course.ui.session import current_user
 
 
@@ -32,6 +32,7 @@ def run() -> None:
                 icon=spec.icon,
                 url_path=spec.url_path,
                 default=spec.url_path == HOME,
+                visibility="visible" if spec.menu else "hidden",
             )
             sections.setdefault(spec.section, []).append(page)
         pages = sections  # type: ignore[assignment]
@@ -42,23 +43,38 @@ def run() -> None:
     st.navigation(pages).run()
 
 
+# While signed out the public course page is the default page, served at "/". The default page
+# keeps its url_path reserved, so it takes an unused one and the page is registered again,
+# hidden, at /about: the same address works signed in and signed out.
+_LANDING = "welcome"
+
+
 def _signed_out_pages() -> list[st.Page]:
-    pages = [
-        st.Page(f"{PAGES_DIR}/{file}", title=title, url_path=url_path, default=url_path == "signin")
-        for file, title, url_path in SIGNED_OUT_PAGES
+    about = next(spec for spec in PAGES if spec.url_path == ABOUT)
+    pages = [st.Page(about.path, title=about.title, icon=about.icon, url_path=_LANDING, default=True)]
+    pages += [
+        st.Page(f"{PAGES_DIR}/{file}", title=title, url_path=url_path) for file, title, url_path in SIGNED_OUT_PAGES
     ]
-    # Every protected address stays reachable while signed out: it shows the sign-in form and,
-    # once signed in, returns to the exact page and query (a module's deep link survives sign-in).
     for spec in PAGES:
-        pages.append(st.Page(_gate(spec.url_path), title="Sign in", url_path=spec.url_path, visibility="hidden"))
+        if spec.public:
+            pages.append(
+                st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, visibility="hidden")
+            )
+        else:
+            # Every protected address stays reachable while signed out: it says what is behind it,
+            # shows the sign-in form and, once signed in, returns to the exact page and query (a
+            # module's deep link survives sign-in).
+            pages.append(st.Page(_gate(spec), title="Sign in", url_path=spec.url_path, visibility="hidden"))
     return pages
 
 
-def _gate(url_path: str):  # type: ignore[no-untyped-def]
+def _gate(spec: PageSpec):  # type: ignore[no-untyped-def]
     def gate() -> None:
-        query = urlencode(st.query_params.to_dict())
-        path = "/" if url_path == HOME else f"/{url_path}"  # Streamlit serves the default page at / only
-        forms.sign_in_page(next_url=path + (f"?{query}" if query else ""))
+        params = st.query_params.to_dict()
+        query = urlencode(params)
+        path = "/" if spec.url_path == HOME else f"/{spec.url_path}"  # Streamlit serves the default page at / only
+        heading, summary = public_view.teaser(resources.content().course, spec.url_path, params, spec.title)
+        forms.sign_in_page(next_url=path + (f"?{query}" if query else ""), heading=heading, summary=summary)
 
-    gate.__name__ = f"gate_{url_path}"
+    gate.__name__ = f"gate_{spec.url_path}"
     return gate

@@ -117,6 +117,9 @@ def visible_text(node: Any) -> str:
 
 
 def allowed(role: Role | None, page: PageSpec) -> bool:
+    """Public pages (no action) are open to everyone, signed in or not; the rest follow the role."""
+    if page.action is None:
+        return True
     return role is not None and page.action in ROLE_ACTIONS[role]
 
 
@@ -168,8 +171,8 @@ CASES = [(page, role) for page in PAGES for role in ROLES]
 OWNERSHIP_CASES = ("no-parameters", "other-learners-attempt", "other-learners-user-id")
 
 
-def least_privileged(page: PageSpec) -> Role:
-    return next(role for role in ROLES if role is not None and allowed(role, page))
+def least_privileged(page: PageSpec) -> Role | None:
+    return next(role for role in ROLES if allowed(role, page))
 
 
 @pytest.mark.parametrize(
@@ -223,15 +226,23 @@ def test_the_menu_lists_exactly_the_pages_the_role_may_open(world: World, role: 
                 at.switch_page(page.path)
 
 
-def test_signed_out_app_shows_only_the_sign_in_form(world: World) -> None:
-    for page in PAGES:  # every protected address, signed out, is the sign-in gate (no page code runs)
+def test_signed_out_app_shows_only_public_pages(world: World) -> None:
+    """Signed out, the app lands on the public course page; every protected address is the sign-in
+    gate (a function, so no page file of the course runs), and only public page files can be reached."""
+    for page in PAGES:
         at = AppTest.from_file(APP, default_timeout=30)
         at.query_params["id"] = "../../etc/passwd"
         at.run()
         assert not at.exception
-        assert [t.value for t in at.title] == ["Sign in"], page.url_path
-        with pytest.raises(ValueError, match="Could not find a navigation page"):
+        assert [t.value for t in at.title] == ["Relational Prescribing"], page.url_path
+        assert_nothing_private(at, None)
+        if page.public:
             at.switch_page(page.path)
+            assert not at.run().exception, page.url_path
+            assert_nothing_private(at, None)
+        else:
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(page.path)
 
 
 def test_signed_in_helper_still_matches_the_real_navigation(world: World) -> None:

@@ -52,13 +52,13 @@ def test_handoff_sets_a_hardened_cookie_once(client: TestClient, app_store: Stor
     token = response.cookies[SESSION_COOKIE]
     assert accounts.user_for_session(app_store, token, now=utcnow()) == user
     again = client.get("/auth/handoff", params={"token": handoff})
-    assert again.headers["location"] == "/?signin=expired"
+    assert again.headers["location"] == "/signin?signin=expired"
     assert "set-cookie" not in again.headers
 
 
 def test_handoff_refuses_unknown_tokens_and_foreign_next(client: TestClient, app_store: Store) -> None:
     response = client.get("/auth/handoff", params={"token": "forged", "next": "https://evil.example"})
-    assert response.headers["location"] == "/?signin=expired"
+    assert response.headers["location"] == "/signin?signin=expired"
 
 
 def test_sign_out_revokes_the_session_and_clears_the_cookie(

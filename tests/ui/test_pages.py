@@ -20,18 +20,32 @@ from tests.ui.conftest import APP, REPO, signed_in, texts
 MakeUser = Callable[..., User]
 
 
-def test_signed_out_visitor_sees_the_sign_in_form(app_store: Store) -> None:
+SIGN_IN = "course/ui/pages/sign_in.py"
+
+
+def sign_in_form() -> AppTest:
+    """The sign-in page as a signed-out visitor reaches it from the public course page."""
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page(SIGN_IN).run()
+    return at
+
+
+def test_signed_out_visitor_lands_on_the_course_page_with_sign_in_within_reach(app_store: Store) -> None:
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert not at.exception
-    assert texts(at.title) == ["Sign in"]
-    assert [t.label for t in at.text_input] == ["Email", "Password"]
+    assert texts(at.title) == ["Relational Prescribing"]
+    links = [link.proto.label for link in at.get("page_link")]
+    assert {"Sign in", "Create a free account", "Try a case without an account"} <= set(links)
+    form = sign_in_form()
+    assert texts(form.title) == ["Sign in"]
+    assert [t.label for t in form.text_input] == ["Email", "Password"]
 
 
 def test_wrong_password_and_unknown_user_get_the_same_message(app_store: Store, make_user: MakeUser) -> None:
     make_user()
     messages = []
     for email, password in [("learner@example.org", "wrong password!"), ("nobody@example.org", "whatever123")]:
-        at = AppTest.from_file(APP, default_timeout=30).run()
+        at = sign_in_form()
         at.text_input[0].input(email)
         at.text_input[1].input(password)
         at.button[0].click().run()
@@ -41,7 +55,7 @@ def test_wrong_password_and_unknown_user_get_the_same_message(app_store: Store, 
 
 def test_sign_in_hands_off_to_the_cookie_route(app_store: Store, make_user: MakeUser) -> None:
     make_user()
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = sign_in_form()
     at.text_input[0].input("Learner@Example.org ")
     at.text_input[1].input("correct horse battery")
     at.button[0].click().run()
@@ -223,9 +237,12 @@ def test_menu_follows_the_permission_table() -> None:
         "review",
         "portfolio",
         "account",
-    }
-    assert {p.url_path for p in pages_for(educator)} == learner_paths | {"cohorts", "dashboards"}
-    assert pages_for(None) == []
+    } | PUBLIC
+    assert {p.url_path for p in pages_for(educator)} == learner_paths | {"teaching", "learner", "cohorts", "dashboards"}
+    assert {p.url_path for p in pages_for(None)} == PUBLIC  # signed out: only the public pages
+
+
+PUBLIC = {"about", "sample", "forgot", "reset"}
 
 
 def test_unreachable_database_shows_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,3 @@
+from course.ui import password_view
+
+password_view.reset()
