@@ -227,17 +227,21 @@ def test_menu_follows_the_permission_table() -> None:
     learner = User(1, "l@x.org", "L", Role.LEARNER)
     educator = User(2, "e@x.org", "E", Role.EDUCATOR)
     learner_paths = {p.url_path for p in pages_for(learner)}
-    assert learner_paths == {
-        "home",
-        "modules",
-        "vignettes",
-        "assessment",
-        "progress",
-        "glossary",
-        "review",
-        "portfolio",
-        "account",
-    } | PUBLIC
+    assert (
+        learner_paths
+        == {
+            "home",
+            "modules",
+            "vignettes",
+            "assessment",
+            "progress",
+            "glossary",
+            "review",
+            "portfolio",
+            "account",
+        }
+        | PUBLIC
+    )
     assert {p.url_path for p in pages_for(educator)} == learner_paths | {"teaching", "learner", "cohorts", "dashboards"}
     assert {p.url_path for p in pages_for(None)} == PUBLIC  # signed out: only the public pages
 
