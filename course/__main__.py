@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +46,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     role = users_sub.add_parser("set-role", help="change an account's role")
     role.add_argument("--email", required=True)
     role.add_argument("--role", choices=["learner", "educator", "admin"], required=True)
+    reset = users_sub.add_parser("reset-password", help="set a new password for an account and sign it out everywhere")
+    reset.add_argument("--email", required=True)
+    reset.add_argument(
+        "--password-stdin", action="store_true", help="read the new password from standard input (for scripts)"
+    )
+
+    email = sub.add_parser("email", help="email reminders (SMTP settings: COURSE_SMTP_* or [smtp] in secrets.toml)")
+    email_sub = email.add_subparsers(dest="email_command", required=True)
+    email_sub.add_parser(
+        "send-reminders", help="send assignment reminders that are due and not yet sent (run it from cron)"
+    )
+    check = email_sub.add_parser("test", help="send one test email to check the SMTP settings")
+    check.add_argument("--to", required=True)
 
     _add_cpd_commands(sub)
 
@@ -59,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _schema(args.out)
     if args.command == "migrate":
         return _migrate()
+    if args.command == "email":
+        return _email(args)
+    if args.users_command == "reset-password":
+        return _users_reset_password(args.email, from_stdin=args.password_stdin)
     if args.users_command == "add":
         return _users_add(args.email, args.name, args.role, from_stdin=args.password_stdin)
     return _users_set_role(args.email, args.role)
@@ -148,6 +166,63 @@ def _users_set_role(email: str, role: str) -> int:
         store.close()
     print(f"{email} is now {role}")
     return 0
+
+
+def _users_reset_password(email: str, *, from_stdin: bool) -> int:
+    from course.accounts import AccountError
+    from course.clock import utcnow
+    from course.passwords import admin_reset_password
+
+    password = sys.stdin.readline().rstrip("\n") if from_stdin else getpass.getpass("New password: ")
+    store = _open_store()
+    if store is None:
+        return 1
+    try:
+        user = admin_reset_password(store, email, password, now=utcnow())
+    except LookupError:
+        print(f"error: no account with email {email}", file=sys.stderr)
+        return 1
+    except AccountError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    print(f"new password set for {user.email}; every session of the account was signed out")
+    return 0
+
+
+def _email(args: argparse.Namespace) -> int:
+    from course import mail, reminders
+    from course.clock import utcnow
+
+    try:
+        settings = mail.load_smtp()
+        settings.require_ready()
+        lead = reminders.lead_from_env()
+    except (mail.EmailNotConfigured, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.email_command == "test":
+        body = "This is a test email from the Relational Prescribing course. The SMTP settings work.\n"
+        try:
+            mail.send(settings, mail.message(settings, args.to, "Relational Prescribing: test email", body))
+        except mail.EmailFailed as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"sent a test email to {args.to}")
+        return 0
+    report_store = _open_store()
+    if report_store is None:
+        return 1
+    try:
+        course = load_course(Path(os.environ.get("COURSE_CONTENT_DIR", PROJECT_ROOT))).course
+        report = reminders.send_reminders(report_store, course, settings, now=utcnow(), lead=lead)
+    finally:
+        report_store.close()
+    print(f"sent {report.sent} reminder email(s); {report.failed} failed and will be retried on the next run")
+    for error in report.errors[:5]:
+        print(f"error: {error}", file=sys.stderr)
+    return 0 if report.failed == 0 else 2
 
 
 # --- xAPI and privacy (operator commands: whoever runs them already holds the database credentials) ---

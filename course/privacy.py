@@ -84,6 +84,17 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("cohorts", ("owner_id",), Disposal.KEEP, "Cohorts you run."),
     Holding("certificates", ("user_id",), Disposal.ANONYMISE, "Certificates issued to you."),
     Holding("xapi_outbox", ("event_id", "user_id"), Disposal.DELETE, "Your events queued for the LRS."),
+    Holding(
+        "password_resets",
+        ("user_id",),
+        Disposal.DELETE,
+        "Password-reset links sent to you.",
+        secret_columns=("token_hash",),
+    ),
+    Holding("email_preferences", ("user_id",), Disposal.DELETE, "Which emails you want."),
+    Holding("unsubscribe_tokens", ("user_id",), Disposal.DELETE, "Unsubscribe links in your emails.", ("token_hash",)),
+    Holding("reminders_sent", ("recipient_id",), Disposal.DELETE, "Reminder emails sent to you."),
+    Holding("cohort_visits", ("user_id",), Disposal.DELETE, "When you last looked at your cohorts."),
 )
 
 # Foreign-key paths to users.id that lead to other people's data, not the subject's.
@@ -91,6 +102,7 @@ OTHER_PEOPLES_DATA: dict[tuple[str, tuple[str, ...]], str] = {
     ("cohort_members", ("cohort_id", "owner_id")): "other learners' memberships of a cohort this person runs",
     ("reflection_shares", ("cohort_id", "owner_id")): "other learners' reflections shared with this educator",
     ("assignments", ("cohort_id", "owner_id")): "a cohort's work plan, which its learners keep",
+    ("cohort_visits", ("cohort_id", "owner_id")): "when others (an administrator) last looked at this person's cohort",
 }
 
 # Columns that hold personal data without a foreign key to users.

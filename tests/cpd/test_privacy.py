@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import JSON, String, Table, Text, func, select
 
+from course import cohorts, mail, passwords, reminders, teaching
 from course import accounts, certificates, privacy, xapi
 from course.accounts import Role
 from course.permissions import PermissionDenied
@@ -101,6 +102,14 @@ def world(store: Store, now: datetime) -> dict[str, Any]:
     accounts.authenticate(store, email="sam@example.org", password="a long password 1", now=at + timedelta(seconds=1))
     token = accounts.start_session(store, sam.id, now=at)
     xapi.enqueue_new(store, now=at)
+    # Email: a reset link, a choice about reminders, a reminder sent (with its unsubscribe token),
+    # and the educator's last look at her cohort.
+    passwords.request_reset(store, "sam@example.org", now=at)
+    reminders.set_preference(store, sam, reminders.EDUCATOR_OVERDUE, False, now=at)
+    cohorts.assign(store, tess, tess_group, "vignette", "case", at + timedelta(days=1), now=at)
+    settings = mail.SmtpSettings(host="mail.invalid", sender="course@example.org", public_url="https://c.example")
+    reminders.send_reminders(store, COURSE, settings, now=at, sender=lambda _settings, _message: None)
+    teaching.record_visit(store, sam, [sams_group], now=at)
     return {"sam": sam, "bob": bob, "tess": tess, "token": token, "at": at, "bobs": bobs_reflection,
             "sams_group": sams_group, "tess_group": tess_group}  # fmt: skip
 

@@ -2,9 +2,9 @@ import json
 
 import streamlit as st
 
-from course import privacy
+from course import mail, privacy, reminders
 from course.clock import utcnow
-from course.permissions import Action
+from course.permissions import Action, can
 from course.ui import resources
 from course.ui.forms import plain, sign_out
 from course.ui.session import forget_user, guard
@@ -15,6 +15,21 @@ st.title("Your account")
 st.markdown(f"**Name:** {plain(user.display_name)}  \n**Email:** {plain(user.email)}  \n**Role:** {user.role.value}")
 if st.button("Sign out", icon=":material/logout:"):
     sign_out()
+
+st.subheader("Email")
+try:
+    email_on = mail.load_smtp().enabled
+except mail.EmailNotConfigured:
+    email_on = False
+if not email_on:
+    st.caption("This site does not send email at the moment; your choices below are kept for when it does.")
+chosen = reminders.preferences(store, user)
+offered = [reminders.LEARNER_DUE] + ([reminders.EDUCATOR_OVERDUE] if can(user, Action.VIEW_COHORTS) else [])
+for kind in offered:
+    wanted = st.toggle(reminders.KIND_LABELS[kind], value=chosen[kind], key=f"email-{kind}")
+    if wanted != chosen[kind]:
+        reminders.set_preference(store, user, kind, wanted, now=utcnow())
+        st.toast("Email settings saved.")
 
 st.subheader("Download my data")
 st.markdown(
