@@ -75,3 +75,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     with isolated_postgres_engine() as engine:
         migrate(engine)
         yield Store(engine)
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A local SMTP server (aiosmtpd) with the app's email settings pointing at it; yields its Inbox."""
+    from tests.smtp import smtp_env, smtp_server
+
+    with smtp_server() as (inbox, port):
+        for name, value in smtp_env(port).items():
+            monkeypatch.setenv(name, value)
+        yield inbox

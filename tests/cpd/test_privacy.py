@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import JSON, String, Table, Text, func, select
 
-from course import cohorts, mail, passwords, reminders, teaching
-from course import accounts, certificates, privacy, xapi
+from course import accounts, certificates, cohorts, mail, passwords, privacy, reminders, teaching, xapi
 from course.accounts import Role
 from course.permissions import PermissionDenied
 from course.privacy import HOLDINGS, OTHER_PEOPLES_DATA, Disposal, PrivacyError, rows_of
