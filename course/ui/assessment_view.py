@@ -11,7 +11,7 @@ from course.assessment import Attempt, AttemptStatus, PaperItem, Settings
 from course.clock import utcnow
 from course.content import Course
 from course.schema import Option, QuizItem
-from course.ui import resources
+from course.ui import resources, review_view
 from course.ui.forms import query_id
 
 PAGE = "course/ui/pages/assessment.py"
@@ -170,6 +170,7 @@ def _review(user: User, course: Course, review_id: str) -> None:
     percent = 100 * (attempt.correct or 0) / attempt.total if attempt.total else 0
     outcome = f"{attempt.correct} of {attempt.total} ({percent:.0f}%); the pass mark is {attempt.pass_mark_percent}%."
     (st.success if attempt.passed else st.error)(("Passed: " if attempt.passed else "Not passed: ") + outcome)
+    review_view.objective_summary(course, attempt)
     for number, paper_item in enumerate(attempt.paper, start=1):
         item = bank.get(paper_item.item_id)
         chosen = attempt.answers.get(paper_item.item_id)

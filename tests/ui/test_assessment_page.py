@@ -115,3 +115,27 @@ def test_home_shows_the_pass(app_store: Store, make_user: MakeUser) -> None:
     submit(at)
     home = signed_in(app_store, user)
     assert texts(home.success) == ["You have passed the assessment."]
+
+
+def test_the_review_summarises_by_objective_and_links_each_miss_to_its_section(
+    app_store: Store, make_user: MakeUser
+) -> None:
+    user = make_user()
+    at = signed_in(app_store, user, PAGE)
+    at.button(key="start-attempt").click().run()
+    answer_all(at, app_store, user, right=2)
+    submit(at)
+    assert not at.exception
+    assert "Results by learning objective" in texts(at.subheader)
+    summary = [m for m in texts(at.markdown) if "- Question " in m]
+    assert summary and all("/modules?id=" in m for m in summary)
+    attempt = assessment.history(app_store, user)[0]
+    options = [
+        o
+        for p in attempt.paper
+        for o in assessment.summative_items(__import__("tests.cpd.helpers", fromlist=["COURSE"]).COURSE)[
+            p.item_id
+        ].options
+    ]
+    for line in summary:  # the summary names questions and sections, never an option or its rationale
+        assert not any(o.text in line or o.rationale in line for o in options)
