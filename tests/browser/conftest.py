@@ -146,7 +146,7 @@ def sign_up_in_browser(page: Any, server: Server, name: str, email: str, passwor
 def sign_in_in_browser(page: Any, server: Server, email: str, password: str = PASSWORD) -> None:
     from playwright.sync_api import expect
 
-    page.goto(f"{server.url}/")  # the sign-in page is the default page, served only at "/"
+    page.goto(f"{server.url}/signin")  # "/" is the public course page
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()

@@ -162,12 +162,18 @@ def slug(text: str) -> str:
 
 def test_signed_out_pages(shared_server: Server, context_page: Any) -> None:
     report: dict[str, list[str]] = {"ours": [], "streamlit": []}
-    # The sign-in page is the default page, which Streamlit serves only at "/".
-    for visit in (Visit("signed-out-sign-in", "/"), Visit("signed-out-sign-up", "/signup")):
+    # The public course page is the default page, which Streamlit serves only at "/".
+    for visit in (
+        Visit("signed-out-course-page", "/"),
+        Visit("signed-out-sample", "/sample"),
+        Visit("signed-out-sign-in", "/signin"),
+        Visit("signed-out-sign-up", "/signup"),
+        Visit("signed-out-forgot-password", "/forgot"),
+    ):
         check(context_page, shared_server, visit, report)
     # A wrong password shows an error: the error state is checked too.
     page = context_page
-    page.goto(f"{shared_server.url}/")
+    page.goto(f"{shared_server.url}/signin")
     settle(page)
     page.get_by_label("Email").fill("nobody@example.org")
     page.get_by_label("Password", exact=True).fill("wrong password!")

@@ -66,7 +66,7 @@ def test_deep_link_while_signed_out_returns_to_the_module_after_sign_in(
     expect(page.get_by_role("heading", name="Welcome, Dev Doctor")).to_be_visible()
     shot(page, "before-sign-out")
     page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Relational Prescribing", exact=True)).to_be_visible()
     # The session is revoked at once; the HttpOnly cookie goes when the browser follows the
     # redirect to /auth/signout, a moment after the sign-in form is already showing.
     deadline = time.monotonic() + 10
@@ -75,7 +75,8 @@ def test_deep_link_while_signed_out_returns_to_the_module_after_sign_in(
     assert "rp_session" not in {c["name"] for c in page.context.cookies()}
 
     page.goto(f"{server.url}/modules?id={module_id}")
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Sign in to read the module “{title}”")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     page.get_by_label("Email").fill("dev@example.org")
     page.get_by_label("Password", exact=True).fill("another long password")
     page.get_by_role("button", name="Sign in", exact=True).click()
