@@ -203,3 +203,66 @@ def test_password_reset_through_the_local_smtp_server(
     sign_in(page, app, email, "a different long password")
     page.goto(url)  # the link works once
     expect(page.get_by_text("This password-reset link has expired or has already been used.")).to_be_visible()
+
+
+def _seed_cohort(app: Server, width: str) -> tuple[int, int]:
+    """An educator's cohort with one learner who has a submitted attempt and an overdue assignment."""
+    from datetime import timedelta
+
+    from course import accounts, assessment, cohorts
+    from course.accounts import Role
+    from course.clock import utcnow
+    from course.store.db import Store, database_url
+
+    store = Store.open(database_url({"COURSE_DATA_DIR": str(app.data_dir)}))
+    try:
+        now = utcnow()
+        ed = accounts.create_user_admin(
+            store, email=f"ed-{width}@example.org", display_name="Edith Educator", password=PASSWORD,
+            role=Role.EDUCATOR, now=now,
+        )  # fmt: skip
+        lee = accounts.create_user_admin(
+            store, email=f"lee-{width}@example.org", display_name="Lee Learner", password=PASSWORD,
+            role=Role.LEARNER, now=now,
+        )  # fmt: skip
+        group = cohorts.create_cohort(store, ed, "Tuesday Balint group", now=now)
+        cohorts.join_by_code(store, lee, group.invite_code, now=now)
+        cohorts.assign(store, ed, group.id, "vignette", "sam", now - timedelta(days=1), now=now)
+        course = load_course(REPO).course
+        attempt = assessment.start_attempt(store, lee, course, assessment.Settings(items=10), now=now)
+        for n, item in enumerate(attempt.paper):
+            wrong = next(k for k in item.options if k != item.answer)
+            assessment.save_answer(
+                store, lee, attempt.id, item.item_id, item.answer if n % 2 else wrong, answered_at=now
+            )
+        assessment.submit(store, lee, attempt.id, now=now)
+        return lee.id, attempt.id
+    finally:
+        store.close()
+
+
+def test_screens_of_the_teaching_home_learner_page_review_and_email_settings(
+    app: Server, screen: tuple[str, Any]
+) -> None:
+    width, page = screen
+    learner_id, attempt_id = _seed_cohort(app, width)
+    sign_in(page, app, f"ed-{width}@example.org")
+    page.goto(f"{app.url}/teaching")
+    expect(page.get_by_role("heading", name="Teaching home")).to_be_visible()
+    expect(page.get_by_text("1 learner with overdue work.")).to_be_visible()
+    shoot(page, "teaching-home", width)
+    page.goto(f"{app.url}/learner?learner={learner_id}")
+    expect(page.get_by_role("heading", name="Lee Learner")).to_be_visible()
+    expect(page.get_by_role("heading", name="Reflections shared with you")).to_be_visible()
+    shoot(page, "learner-page", width)
+    page.goto(f"{app.url}/account")
+    expect(page.get_by_text("A note when learners in my cohorts miss a due date")).to_be_visible()
+    shoot(page, "account-email-settings", width)
+
+    page.goto(f"{app.url}/auth/signout")
+    sign_in(page, app, f"lee-{width}@example.org")
+    page.goto(f"{app.url}/assessment?review={attempt_id}")
+    expect(page.get_by_role("heading", name="Results by learning objective")).to_be_visible()
+    expect(page.get_by_text("Question 1: read").first).to_be_visible()
+    page.get_by_role("heading", name="Results by learning objective").scroll_into_view_if_needed()
+    shoot(page, "review-by-objective", width)
