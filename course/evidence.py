@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from course import casenotes, certificates, mastery, timelog
+from course import casenotes, certificates, formatting, mastery, timelog
 from course.accounts import User
 from course.assessment import AttemptStatus, history
 from course.casenotes import CaseRun
@@ -267,8 +267,9 @@ def evidence_pack(
             files[name] = reflection_markdown(reflection, course)
     if runs:
         files["cases/cases.json"] = json.dumps([_case_run_json(r) for r in runs], indent=2, ensure_ascii=False)
+        tz = formatting.zone_or_utc(user.time_zone)
         for number, run in enumerate(runs, start=1):
-            files[f"cases/{number:02d}-{_slug(run.title)}.md"] = casenotes.run_markdown(run)
+            files[f"cases/{number:02d}-{_slug(run.title)}.md"] = casenotes.run_markdown(run, tz)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():

@@ -46,6 +46,14 @@ def zone(name: str | None) -> ZoneInfo:
         raise UnknownZone(f"Unknown time zone {name!r}; use an IANA name such as 'Europe/London'.") from exc
 
 
+def zone_or_utc(name: str | None) -> ZoneInfo:
+    """Like :func:`zone`, but a name the tz database no longer knows falls back to UTC (never fails)."""
+    try:
+        return zone(name)
+    except UnknownZone:
+        return ZoneInfo(DEFAULT_ZONE)
+
+
 def local(moment: datetime, tz: ZoneInfo) -> datetime:
     """The aware UTC instant ``moment`` as wall-clock time in ``tz``."""
     require_aware(moment, "moment")

@@ -135,10 +135,7 @@ def send(settings: SmtpSettings, msg: EmailMessage) -> None:
 
 def recipient_zone(user: User) -> ZoneInfo:
     """The zone every date in an email to this person is written in: their stored zone, else UTC."""
-    try:
-        return formatting.zone(user.time_zone)
-    except formatting.UnknownZone:
-        return formatting.zone(None)
+    return formatting.zone_or_utc(user.time_zone)
 
 
 Sender = Callable[[SmtpSettings, EmailMessage], None]

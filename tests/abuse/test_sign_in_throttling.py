@@ -21,6 +21,7 @@ LOCKED = "Too many unsuccessful sign-in attempts. Please wait 15 minutes and try
 
 def try_sign_in(email: str, password: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30).run()  # a fresh browser session each time
+    at.switch_page("course/ui/pages/sign_in.py").run()  # "/" is the public course page
     at.text_input[0].input(email)
     at.text_input[1].input(password)
     at.button[0].click().run()
