@@ -75,10 +75,18 @@ def server(tmp_path: Path) -> Iterator[Server]:
     running.stop()
 
 
+def generous_waits() -> None:
+    """Every expect() waits up to 30 s (Playwright's default is 5 s): the machine may be busy."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+
+
 @pytest.fixture
 def page() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    generous_waits()
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -161,6 +169,7 @@ def chromium() -> Iterator[Any]:
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}; install Debian's chromium package")
+    generous_waits()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -26,7 +26,6 @@ from tests.browser.conftest import ARTIFACTS, REPO, Server, add_user, settle
 from tests.smtp import Inbox, link, smtp_env, smtp_server
 
 pytestmark = pytest.mark.browser
-expect.set_options(timeout=30_000)  # a busy machine: wait generously for each state
 
 WIDTHS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 PASSWORD = "a long enough password"
