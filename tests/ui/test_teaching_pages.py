@@ -99,3 +99,10 @@ def test_the_learner_page_refuses_someone_not_in_the_educators_cohorts(
         assert not at.exception
         assert texts(at.error) == ["There is no learner you may view at this address."]
         assert "Stella" not in _shown(at) and "Lee" not in _shown(at)
+
+
+def test_an_educators_home_page_points_to_the_teaching_home(app_store: Store, group: dict) -> None:  # type: ignore[type-arg]
+    at = signed_in(app_store, group["ed"], "course/ui/pages/home.py")
+    assert "Your teaching home: cohorts, overdue work and what changed" in [p.proto.label for p in at.get("page_link")]
+    learner_home = signed_in(app_store, group["lee"], "course/ui/pages/home.py")
+    assert not any("teaching home" in p.proto.label for p in learner_home.get("page_link"))

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from course import assessment, progress
-from course.permissions import Action
+from course.permissions import Action, can
 from course.ui import home_view, resources
 from course.ui.forms import plain
 from course.ui.session import guard
@@ -15,6 +15,12 @@ st.write(
     "This course is about the relationship in which a medicine is prescribed: what the patient and the "
     "prescriber bring to it, and how that shapes what is prescribed and whether it helps."
 )
+if can(user, Action.VIEW_COHORTS):
+    st.page_link(
+        "course/ui/pages/teaching.py",
+        label="Your teaching home: cohorts, overdue work and what changed",
+        icon=":material/school:",
+    )
 total = len(course.modules)
 st.progress(len(done) / total if total else 0.0, text=f"{len(done)} of {total} modules complete")
 upcoming = [m for m in course.modules.values() if m.id not in done]
