@@ -70,6 +70,8 @@ def forgot() -> None:
 def reset() -> None:
     st.title("Choose a new password")
     token = st.query_params.get("token")
+    if token:
+        st.session_state.pop("password-reset-done", None)  # a new link in the same tab starts afresh
     if st.session_state.get("password-reset-done"):
         st.success("Your password has been changed, and every other session signed out. Sign in with it now.")
         _back()
