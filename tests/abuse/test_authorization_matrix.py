@@ -38,7 +38,9 @@ OTHER_NAME = "Otto Elsewhere-Private"
 OTHER_REFLECTION = "a private thought only Otto may read"
 # Every query parameter any page reads today or is likely to read (ids of modules, cases, terms,
 # attempts, cohorts, learners); a page ignores the ones it does not use.
-PARAM_NAMES = ("id", "term", "review", "module", "vignette", "attempt", "cohort", "learner", "user", "next")
+PARAM_NAMES = (
+    "id", "term", "review", "module", "vignette", "attempt", "cohort", "learner", "user", "next", "token", "reflection",
+)  # fmt: skip
 SIGN_IN_FIRST = "Please sign in to see this page."
 NO_ACCESS = "You do not have access to this page."
 
