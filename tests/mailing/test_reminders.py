@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 
@@ -184,3 +187,48 @@ def test_dates_in_a_reminder_are_in_the_recipients_zone(
 def test_sending_needs_email_settings(store: Store, now: datetime) -> None:
     with pytest.raises(mail.EmailNotConfigured):
         reminders.send_reminders(store, COURSE, mail.SmtpSettings(), now=now)
+
+
+def test_the_cron_command_sends_through_smtp_once_however_often_it_runs(tmp_path: Path) -> None:
+    from course import accounts
+    from course.clock import utcnow
+    from course.store.db import Store as OpenStore
+    from course.store.db import database_url
+    from tests.content.fixtures import GOOD
+    from tests.smtp import smtp_env, smtp_server
+
+    data = {"COURSE_DATA_DIR": str(tmp_path)}
+    store = OpenStore.open(database_url(data))
+    try:
+        now = utcnow()
+        ed = accounts.create_user_admin(
+            store, email="ed@example.org", display_name="Ed", password="a long password 1", role=Role.EDUCATOR, now=now
+        )
+        lee = person(store, now, "lee@example.org", name="Lee Learner")
+        group = cohort(store, ed, [lee], now)
+        cohorts.assign(store, ed, group, "module", "first", now + timedelta(hours=20), now=now)
+    finally:
+        store.close()
+    repo = Path(__file__).resolve().parents[2]
+    with smtp_server() as (inbox, port):
+        env = {"PATH": "/usr/bin:/bin", **data, "COURSE_CONTENT_DIR": str(GOOD), **smtp_env(port)}
+        runs = [
+            subprocess.run(
+                [sys.executable, "-m", "course", "email", "send-reminders"],
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=repo,
+                timeout=120,
+            )
+            for _ in range(2)
+        ]
+        assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+        assert "sent 1 reminder email(s)" in runs[0].stdout and "sent 0 reminder email(s)" in runs[1].stdout
+        [message] = inbox.wait_for("lee@example.org")
+        assert message["Subject"].endswith(": A first module")
+    off = subprocess.run(
+        [sys.executable, "-m", "course", "email", "send-reminders"],
+        capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **data}, cwd=repo, timeout=120,
+    )  # fmt: skip
+    assert off.returncode == 1 and "Email is off" in off.stderr
