@@ -184,11 +184,11 @@ def _xapi(args: argparse.Namespace) -> int:
     from course.accounts import find_user_by_email
     from course.clock import utcnow
 
-    config = xapi.load_config()
     store = _open_store()
     if store is None:
         return 1
     try:
+        config = xapi.load_config(store=store)
         if args.xapi_command == "status":
             print(json.dumps(xapi.outbox_counts(store)))
             return 0
@@ -215,11 +215,25 @@ def _xapi(args: argparse.Namespace) -> int:
             return 1
         now = utcnow()
         queued = xapi.enqueue_new(store, now=now)
-        report = xapi.send_pending(store, xapi.HttpTransport(config), now, config=config, batch_size=args.batch_size)
-        print(f"queued {queued}; sent {report.sent}, rejected {report.failed}, to retry later {report.deferred}")
-        if report.last_error:
-            print(f"last error: {report.last_error}", file=sys.stderr)
-        return 0 if report.deferred == 0 and report.failed == 0 else 2
+        transport = xapi.HttpTransport(config)
+        report = xapi.send_pending(store, transport, now, config=config, batch_size=args.batch_size)
+        voids = xapi.send_voids(store, transport, now, config=config, batch_size=args.batch_size)
+        print(
+            f"queued {queued}; sent {report.sent}, rejected {report.failed}, to retry later {report.deferred}; "
+            f"voids sent {voids.sent}, rejected {voids.failed}, to retry later {voids.deferred}"
+        )
+        for error in {report.last_error, voids.last_error} - {None}:
+            print(f"last error: {error}", file=sys.stderr)
+        # Cron notices only a non-zero exit: fail while anything is rejected (this run or an earlier
+        # one, until `xapi retry-failed`) or could not be sent.
+        waiting = xapi.outbox_counts(store)[xapi.FAILED]
+        if waiting:
+            print(
+                f"error: {waiting} statements were rejected by the LRS and are not being retried; "
+                "fix the cause, then run `python -m course xapi retry-failed`",
+                file=sys.stderr,
+            )
+        return 0 if report.deferred == 0 and voids.deferred == 0 and waiting == 0 else 2
     finally:
         store.close()
 
