@@ -1,4 +1,4 @@
-"""`python -m course ...`: validate content, export the JSON Schema, manage users, migrate."""
+"""`python -m course ...`: validate content, export the JSON Schema, manage users, migrate, LTI, xAPI."""
 
 from __future__ import annotations
 
@@ -47,8 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     role.add_argument("--role", choices=["learner", "educator", "admin"], required=True)
 
     _add_cpd_commands(sub)
+    _add_lti_commands(sub)
 
     args = parser.parse_args(argv)
+    if args.command == "lti":
+        return _lti(args)
     if args.command == "xapi":
         return _xapi(args)
     if args.command == "privacy":
@@ -261,6 +264,109 @@ def _privacy(args: argparse.Namespace) -> int:
             return 1
         print(f"deleted the account {args.email} (id {user.id}) and erased its personal data")
         return 0
+    finally:
+        store.close()
+
+
+# --- LTI 1.3 (operator commands) ------------------------------------------------------------------------
+
+
+def _add_lti_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    lti = sub.add_parser("lti", help="LTI 1.3: register LMS platforms, rotate the tool's key, send scores")
+    lti_sub = lti.add_subparsers(dest="lti_command", required=True)
+    add = lti_sub.add_parser("add-platform", help="register an LMS (or update the one with this issuer and client id)")
+    add.add_argument("--name", required=True, help="how the platform is called here, e.g. 'University Moodle'")
+    add.add_argument("--issuer", required=True, help="the platform ID (iss), e.g. https://moodle.example.ac.uk")
+    add.add_argument("--client-id", required=True, help="the client ID the platform gave this tool")
+    add.add_argument("--login-url", required=True, help="the platform's authentication request URL")
+    add.add_argument("--token-url", required=True, help="the platform's access token URL")
+    add.add_argument("--jwks-url", required=True, help="the platform's public keyset URL")
+    add.add_argument("--deployment-id", required=True, action="append", help="a deployment ID (repeat for several)")
+    add.add_argument("--audience", help="the token endpoint's audience, if the platform says it differs")
+    lti_sub.add_parser("list", help="the registered platforms")
+    remove = lti_sub.add_parser("remove", help="forget a platform (its launches stop; cohorts and accounts stay)")
+    remove.add_argument("--id", type=int, required=True, help="the platform's id from `lti list`")
+    lti_sub.add_parser("rotate-key", help="new signing key; the JWKS keeps the previous one until the next rotation")
+    lti_sub.add_parser("jwks", help="print the tool's public keys (what /lti/jwks serves)")
+    lti_sub.add_parser("send-scores", help="send assessment results waiting for the LMS gradebooks (run from cron)")
+    lti_sub.add_parser("sync-rosters", help="bring every LMS course's cohort in line with its roster (NRPS)")
+    lti_sub.add_parser("retry-failed", help="queue again the scores an LMS refused")
+
+
+def _lti(args: argparse.Namespace) -> int:
+    from course.clock import utcnow
+    from course.lti import grades, registry, roster
+
+    store = _open_store()
+    if store is None:
+        return 1
+    try:
+        now = utcnow()
+        if args.lti_command == "add-platform":
+            try:
+                platform, created = registry.add_platform(
+                    store,
+                    name=args.name,
+                    issuer=args.issuer,
+                    client_id=args.client_id,
+                    auth_login_url=args.login_url,
+                    auth_token_url=args.token_url,
+                    key_set_url=args.jwks_url,
+                    deployment_ids=args.deployment_id,
+                    auth_audience=args.audience,
+                    now=now,
+                )
+            except registry.RegistryError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            registry.current_key(store, now=now)  # the JWKS has a key to show from now on
+            print(
+                f"{'registered' if created else 'updated'} platform {platform.id}: {platform.name} ({platform.issuer})"
+            )
+            return 0
+        if args.lti_command == "list":
+            for platform in registry.platforms(store):
+                print(
+                    f"{platform.id}\t{platform.name}\tissuer={platform.issuer}\tclient_id={platform.client_id}"
+                    f"\tdeployments={','.join(platform.deployment_ids)}"
+                )
+            return 0
+        if args.lti_command == "remove":
+            try:
+                registry.remove_platform(store, args.id)
+            except registry.RegistryError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            print(f"removed platform {args.id}")
+            return 0
+        if args.lti_command == "rotate-key":
+            key = registry.rotate_key(store, now=now)
+            print(f"new signing key {key.kid}; the previous key stays in the JWKS until the next rotation")
+            return 0
+        if args.lti_command == "jwks":
+            print(json.dumps(registry.jwks(store, now=now), indent=2))
+            return 0
+        if args.lti_command == "sync-rosters":
+            reports = roster.sync_all(store, now=now)
+            failed = [context for context, report in reports.items() if report is None]
+            for context, synced in reports.items():
+                if synced is not None:
+                    print(f"course {context}: {synced.learners} learners, {synced.joined} joined, {synced.left} left")
+            for context in failed:
+                print(f"error: course {context}: the LMS roster could not be fetched (see the log)", file=sys.stderr)
+            return 2 if failed else 0
+        if args.lti_command == "retry-failed":
+            print(f"{grades.retry_failed(store, now=now)} scores queued again")
+            return 0
+        report = grades.send_due(store, now=now)
+        print(
+            f"sent {report.sent}, nothing to send yet {report.nothing_yet}, "
+            f"refused {report.failed}, to retry later {report.deferred}"
+        )
+        waiting = grades.counts(store)[grades.FAILED]
+        if waiting:
+            print(f"error: {waiting} scores were refused by an LMS; see `lti retry-failed`", file=sys.stderr)
+        return 0 if report.deferred == 0 and waiting == 0 else 2
     finally:
         store.close()
 

@@ -104,7 +104,7 @@ OTHER_PEOPLES_DATA: dict[tuple[str, tuple[str, ...]], str] = {
     ("assignments", ("cohort_id", "owner_id")): "a cohort's work plan, which its learners keep",
     ("lti_contexts", ("cohort_id", "owner_id")): "the LMS course a cohort this person runs came from",
     ("lti_links", ("lti_context_id", "cohort_id", "owner_id")): "links placed in that LMS course",
-    ("lti_scores", ("link_id", "lti_context_id", "cohort_id", "owner_id")): "other learners' results on those links",
+    ("lti_scores", ("lti_context_id", "cohort_id", "owner_id")): "other learners' results going back to that course",
 }
 
 # Columns that hold personal data without a foreign key to users.

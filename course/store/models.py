@@ -423,11 +423,20 @@ class LtiPlatformRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+_CURRENT_KEY = text("status = 'current'")
+
+
 class LtiKeyRow(Base):
     """The tool's signing keys: one current, the one before it still published until the next rotation."""
 
     __tablename__ = "lti_keys"
-    __table_args__ = (CheckConstraint(f"status IN {LTI_KEY_STATUSES!r}", name="status"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN {LTI_KEY_STATUSES!r}", name="status"),
+        # Two processes generating the first key at once cannot both make a current one.
+        Index(
+            "uq_lti_keys_one_current", "status", unique=True, sqlite_where=_CURRENT_KEY, postgresql_where=_CURRENT_KEY
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
@@ -476,6 +485,11 @@ class LtiContextRow(Base):
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id"))
     nrps_url: Mapped[str | None] = mapped_column(String(2000))
     roster_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Assignment and Grade Services, as the latest launch in this course announced them.
+    lineitems_url: Mapped[str | None] = mapped_column(String(2000))
+    ags_scopes: Mapped[list[str]] = mapped_column(JSONPayload)
+    # The gradebook column the assessment's result goes to (found or created through AGS).
+    assessment_lineitem_url: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -494,26 +508,24 @@ class LtiLinkRow(Base):
     resource_link_id: Mapped[str] = mapped_column(String(255))
     target: Mapped[str] = mapped_column(String(200))  # "module:<id>", "vignette:<id>", "assessment", "dashboard"
     title: Mapped[str | None] = mapped_column(String(255))
-    lineitem_url: Mapped[str | None] = mapped_column(String(2000))
-    lineitems_url: Mapped[str | None] = mapped_column(String(2000))
-    ags_scopes: Mapped[list[str]] = mapped_column(JSONPayload)
+    lineitem_url: Mapped[str | None] = mapped_column(String(2000))  # the link's own gradebook column, if any
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class LtiScoreRow(Base):
-    """A learner's assessment result waiting to go back to the LMS (AGS), retried until it is accepted."""
+    """A learner's assessment result going back to an LMS course (AGS), retried until it is accepted."""
 
     __tablename__ = "lti_scores"
     __table_args__ = (
         CheckConstraint(f"status IN {LTI_SCORE_STATUSES!r}", name="status"),
-        UniqueConstraint("link_id", "user_id"),
+        UniqueConstraint("lti_context_id", "user_id"),
         Index("ix_lti_scores_user_id", "user_id"),
         Index("ix_lti_scores_status_next_attempt_at", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    link_id: Mapped[int] = mapped_column(ForeignKey("lti_links.id"))
+    lti_context_id: Mapped[int] = mapped_column(ForeignKey("lti_contexts.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

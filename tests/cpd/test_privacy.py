@@ -131,16 +131,16 @@ def _lms_rows(store: Store, sam: accounts.User, sams_group: int, at: datetime) -
         context = conn.execute(
             insert(LtiContextRow)
             .values(platform_id=platform, deployment_id="1", context_id="ctx", title="PSY101", cohort_id=sams_group,
-                    created_at=at)
+                    ags_scopes=[], created_at=at)
             .returning(LtiContextRow.id)
         ).scalar_one()  # fmt: skip
-        link = conn.execute(
-            insert(LtiLinkRow)
-            .values(platform_id=platform, lti_context_id=context, resource_link_id="rl", target="assessment",
-                    ags_scopes=[], created_at=at, updated_at=at)
-            .returning(LtiLinkRow.id)
-        ).scalar_one()  # fmt: skip
-        conn.execute(insert(LtiScoreRow).values(link_id=link, user_id=sam.id, status="pending", next_attempt_at=at))
+        conn.execute(
+            insert(LtiLinkRow).values(platform_id=platform, lti_context_id=context, resource_link_id="rl",
+                                      target="assessment", created_at=at, updated_at=at)
+        )  # fmt: skip
+        conn.execute(
+            insert(LtiScoreRow).values(lti_context_id=context, user_id=sam.id, status="pending", next_attempt_at=at)
+        )
         event = conn.execute(select(func.min(EventRow.id)).where(EventRow.user_id == sam.id)).scalar_one()
         conn.execute(
             insert(XapiVoidRow).values(event_id=event, status="pending", attempts=0, next_attempt_at=at, queued_at=at)

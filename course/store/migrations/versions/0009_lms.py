@@ -82,6 +82,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_keys")),
         sa.UniqueConstraint("kid", name=op.f("uq_lti_keys_kid")),
     )
+    current = sa.text("status = 'current'")
+    op.create_index(
+        "uq_lti_keys_one_current", "lti_keys", ["status"], unique=True, sqlite_where=current, postgresql_where=current
+    )
     op.create_table(
         "lti_launch_data",
         sa.Column("key", sa.String(length=255), nullable=False),
@@ -115,6 +119,9 @@ def upgrade() -> None:
         sa.Column("cohort_id", sa.Integer(), nullable=True),
         sa.Column("nrps_url", sa.String(length=2000), nullable=True),
         sa.Column("roster_synced_at", UTC_DATETIME, nullable=True),
+        sa.Column("lineitems_url", sa.String(length=2000), nullable=True),
+        sa.Column("ags_scopes", JSON, nullable=False),
+        sa.Column("assessment_lineitem_url", sa.String(length=2000), nullable=True),
         sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.ForeignKeyConstraint(
             ["platform_id"], ["lti_platforms.id"], name=op.f("fk_lti_contexts_platform_id_lti_platforms")
@@ -133,8 +140,6 @@ def upgrade() -> None:
         sa.Column("target", sa.String(length=200), nullable=False),
         sa.Column("title", sa.String(length=255), nullable=True),
         sa.Column("lineitem_url", sa.String(length=2000), nullable=True),
-        sa.Column("lineitems_url", sa.String(length=2000), nullable=True),
-        sa.Column("ags_scopes", JSON, nullable=False),
         sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.Column("updated_at", UTC_DATETIME, nullable=False),
         sa.ForeignKeyConstraint(
@@ -150,7 +155,7 @@ def upgrade() -> None:
     op.create_table(
         "lti_scores",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("link_id", sa.Integer(), nullable=False),
+        sa.Column("lti_context_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -160,10 +165,12 @@ def upgrade() -> None:
         sa.Column("score_given", sa.Integer(), nullable=True),
         sa.Column("score_maximum", sa.Integer(), nullable=True),
         sa.CheckConstraint(STATUSES, name=op.f("ck_lti_scores_status")),
-        sa.ForeignKeyConstraint(["link_id"], ["lti_links.id"], name=op.f("fk_lti_scores_link_id_lti_links")),
+        sa.ForeignKeyConstraint(
+            ["lti_context_id"], ["lti_contexts.id"], name=op.f("fk_lti_scores_lti_context_id_lti_contexts")
+        ),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_lti_scores_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_scores")),
-        sa.UniqueConstraint("link_id", "user_id", name=op.f("uq_lti_scores_link_id_user_id")),
+        sa.UniqueConstraint("lti_context_id", "user_id", name=op.f("uq_lti_scores_lti_context_id_user_id")),
     )
     op.create_index("ix_lti_scores_user_id", "lti_scores", ["user_id"])
     op.create_index("ix_lti_scores_status_next_attempt_at", "lti_scores", ["status", "next_attempt_at"])
@@ -181,6 +188,7 @@ def downgrade() -> None:
     op.drop_table("lti_users")
     op.drop_index("ix_lti_launch_data_expires_at", table_name="lti_launch_data")
     op.drop_table("lti_launch_data")
+    op.drop_index("uq_lti_keys_one_current", table_name="lti_keys")
     op.drop_table("lti_keys")
     op.drop_table("lti_platforms")
     op.drop_index("ix_xapi_voids_status_next_attempt_at", table_name="xapi_voids")
