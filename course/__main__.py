@@ -48,8 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     _add_cpd_commands(sub)
     _add_lti_commands(sub)
+    _add_items_commands(sub)
 
     args = parser.parse_args(argv)
+    if args.command == "items":
+        return _items(args)
     if args.command == "lti":
         return _lti(args)
     if args.command == "xapi":
@@ -266,6 +269,125 @@ def _privacy(args: argparse.Namespace) -> int:
         return 0
     finally:
         store.close()
+
+
+# --- question exchange with Moodle ----------------------------------------------------------------------
+
+
+def _add_items_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    items = sub.add_parser("items", help="exchange question banks with Moodle (GIFT, Moodle XML)")
+    items_sub = items.add_subparsers(dest="items_command", required=True)
+    export = items_sub.add_parser("export", help="every bank (or --bank ones) as GIFT or Moodle XML")
+    export.add_argument("--format", choices=["gift", "moodle-xml"], required=True)
+    export.add_argument("--bank", action="append", help="a bank id (repeat for several); default: all banks")
+    export.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    export.add_argument("--root", type=Path, default=PROJECT_ROOT, help="folder holding the content folders")
+    gift = items_sub.add_parser("import-gift", help="turn a GIFT file into a quiz bank file that passes validate")
+    gift.add_argument("file", type=Path, help="the GIFT file (UTF-8)")
+    gift.add_argument("--out", type=Path, help="the quiz file to write (default: quizzes/<bank id>.yaml)")
+    gift.add_argument("--bank-id", help="the bank's id (default: from the file name)")
+    gift.add_argument("--title", help="the bank's title (default: from the file name)")
+    gift.add_argument("--root", type=Path, default=PROJECT_ROOT, help="folder holding the content folders")
+    defaults = gift.add_argument_group("for questions without the course's own metadata comment")
+    defaults.add_argument("--objective", action="append", default=[], help="a learning objective id (repeatable)")
+    defaults.add_argument("--concept", action="append", default=[], help="a glossary term id (repeatable)")
+    defaults.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
+    defaults.add_argument("--source-ref", help="a bibliography id, e.g. konstantinidou-2022")
+    defaults.add_argument("--source-locator", help="where in the source, e.g. 'Box 3'")
+    defaults.add_argument("--mode", action="append", choices=["formative", "summative"], default=[])
+    defaults.add_argument("--module", help="the module whose knowledge check shows the questions")
+
+
+def _items(args: argparse.Namespace) -> int:
+    from course import gift, moodle_xml
+
+    if args.items_command == "import-gift":
+        return _import_gift(args)
+    report = load_course(args.root)
+    if report.errors:
+        print(f"error: the content has {len(report.errors)} errors; run `python -m course validate`", file=sys.stderr)
+        return 1
+    banks = list(report.course.quizzes.values())
+    if args.bank:
+        unknown = sorted(set(args.bank) - {b.id for b in banks})
+        if unknown:
+            print(f"error: no bank with id {', '.join(unknown)}", file=sys.stderr)
+            return 1
+        banks = [b for b in banks if b.id in args.bank]
+    try:
+        text = gift.to_gift(banks) if args.format == "gift" else moodle_xml.to_moodle_xml(banks)
+    except gift.GiftError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {sum(len(b.items) for b in banks)} questions from {len(banks)} banks to {args.out}")
+    return 0
+
+
+def _import_gift(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    import yaml
+
+    from course import gift
+    from course.content import CONTENT_FOLDERS
+
+    try:
+        source = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    bank_id = gift.slug(args.bank_id or args.file.stem)
+    defaults: dict[str, object] = {
+        "objectives": args.objective,
+        "concepts": args.concept,
+        "difficulty": args.difficulty,
+        "modes": args.mode,
+        "module": args.module,
+        "source": {"ref": args.source_ref, **({"locator": args.source_locator} if args.source_locator else {})}
+        if args.source_ref
+        else None,
+    }
+    try:
+        bank = gift.to_bank_data(
+            gift.parse_gift(source), bank_id=bank_id, title=args.title or args.file.stem, defaults=defaults
+        )
+    except gift.GiftError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    out: Path = args.out or args.root / "quizzes" / f"{bank_id}.yaml"
+    if out.exists():
+        print(f"error: {out} exists; choose another --out (nothing was written)", file=sys.stderr)
+        return 1
+    text = f"# Imported from {args.file.name} by `python -m course items import-gift`.\n" + yaml.safe_dump(
+        bank, sort_keys=False, allow_unicode=True, width=100
+    )
+    # Check the new file with the rest of the course (objectives, concepts and sources must exist)
+    # in a scratch copy, so a file that fails is never left among the content.
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        for folder in CONTENT_FOLDERS:
+            if (args.root / folder).is_dir():
+                shutil.copytree(args.root / folder, root / folder)
+        (root / "quizzes").mkdir(exist_ok=True)
+        trial = root / "quizzes" / out.name
+        trial.write_text(text, encoding="utf-8")
+        report = load_course(root, only=[trial])
+    for found in report.problems:
+        print(f"{found.severity.value}: {found}", file=sys.stderr)
+    if report.errors:
+        print(f"{len(report.errors)} errors: nothing was written; fix the GIFT file or give defaults", file=sys.stderr)
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {len(bank['items'])} questions to {out}")
+    return 0
 
 
 # --- LTI 1.3 (operator commands) ------------------------------------------------------------------------
