@@ -237,3 +237,31 @@ def test_login_state_outlives_the_process_that_saw_the_login(
         assert parse_qs(urlsplit(handoff_of(landing)).query)["next"] == ["/vignettes?id=case"]
     finally:
         second.stop()
+
+
+def test_behind_a_proxy_the_public_address_and_cross_site_cookies_are_used(
+    lti_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over HTTPS the login state cookie must survive the LMS's cross-site form POST: SameSite=None; Secure."""
+    from starlette.applications import Starlette
+    from starlette.testclient import TestClient
+
+    from course.lti import registry
+    from course.ui.auth_routes import ROUTES
+
+    registry.add_platform(
+        lti_store, name="LMS", issuer="https://lms.example", client_id="c", auth_login_url="https://lms.example/auth",
+        auth_token_url="https://lms.example/token", key_set_url="https://lms.example/jwks", deployment_ids=["1"],
+        now=utcnow(),
+    )  # fmt: skip
+    monkeypatch.setenv("COURSE_PUBLIC_URL", "https://course.example.org/")
+    with TestClient(Starlette(routes=ROUTES), base_url="http://10.0.0.5:8501", follow_redirects=False) as client:
+        response = client.get("/lti/login", params={"iss": "https://lms.example", "login_hint": "u", "client_id": "c"})
+    assert response.status_code == 302
+    sent = parse_qs(urlsplit(response.headers["location"]).query)
+    assert sent["redirect_uri"] == ["https://course.example.org/lti/launch"]
+    assert sent["response_mode"] == ["form_post"] and sent["prompt"] == ["none"]
+    cookies = response.headers.get_list("set-cookie")
+    assert cookies and all(
+        "secure" in c.lower() and "samesite=none" in c.lower() and "httponly" in c.lower() for c in cookies
+    )
