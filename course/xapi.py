@@ -262,10 +262,11 @@ class Catalogue:
 
 @cache
 def default_catalogue() -> Catalogue:
-    """The catalogue of this project's own content (loaded once per process)."""
+    """The catalogue of the deployment's content (``COURSE_CONTENT_DIR``, as the app reads it), loaded once."""
     from course.content import load_course
 
-    return Catalogue.from_course(load_course(Path(__file__).resolve().parent.parent).course)
+    root = os.environ.get("COURSE_CONTENT_DIR") or Path(__file__).resolve().parent.parent
+    return Catalogue.from_course(load_course(Path(root)).course)
 
 
 def _activity(config: XapiConfig, catalogue: Catalogue, object_type: str, *parts: str) -> dict[str, Any]:

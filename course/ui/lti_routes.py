@@ -237,6 +237,8 @@ async def deep_link(request: Request) -> Response:
         jwt, return_url = await run_in_threadpool(respond)
     except LtiException as exc:
         return _problem("The choice could not be sent", f"The course could not answer your LMS: {exc}.", 400)
+    if not return_url.startswith(("https://", "http://")):
+        return _problem("The choice could not be sent", "Your LMS gave no usable address to send it to.", 400)
     nonce = secrets.token_urlsafe(16)
     body = (
         f"<p>Sending your choice ({escape(choice.label)}) back to your LMS.</p>"
