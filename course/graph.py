@@ -2,6 +2,7 @@
 
 A learner must never be stuck: every node is reachable from the start, every non-ending node can
 still reach an ending, every target exists, and variables in effects and conditions are declared.
+Nor is a choice ever silently withheld: one that depends on state says why it may be unavailable.
 """
 
 from __future__ import annotations
@@ -172,6 +173,15 @@ def _check_variables(
                         )
                     )
             conditions(choice.conditions, ("choices", j, "conditions"))
+            if choice.conditions and not choice.unavailable_reason:
+                found.append(
+                    (
+                        (("nodes", i, "choices", j, "conditions")),
+                        "the choice is hidden while its conditions do not hold, and has no `unavailable_reason`",
+                        "say why it is not open now; the player shows it greyed out with the reason",
+                        Severity.WARNING,
+                    )
+                )
             if not choice.feedback:
                 found.append(
                     (
