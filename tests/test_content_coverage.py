@@ -23,7 +23,7 @@ from course.schema import QuizMode
 REPO = Path(__file__).resolve().parents[1]
 CONCEPTS_FILE = REPO / "tests" / "content" / "concepts_from_sources.txt"
 OWN_WORDS = REPO.parent / "shared" / "tools" / "own_words.py"
-OWN_WORDS_FOLDERS = ("modules", "quizzes", "glossary", "references")
+OWN_WORDS_FOLDERS = ("modules", "quizzes", "vignettes", "glossary", "references")
 SHORT_DEFINITION_WORDS = 30
 CHECKS_PER_MODULE = range(2, 5)  # 2 to 4 formative checks
 ARTICLE_OBJECTIVES = (1, 2, 3)  # Konstantinidou et al. 2022, "Learning objectives"
