@@ -7,6 +7,7 @@ Nor is a choice ever silently withheld: one that depends on state says why it ma
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterator, Mapping
 
@@ -56,8 +57,25 @@ def outgoing(
             yield route.target, ("routes", j, "target")
 
 
+# A variable whose name or label reads like a count of medication changes (issue 13's safety rule
+# keys on `tracks: medication-changes`, so an untracked one would let prescribing go undeclared).
+_MEDICATION_WORDS = re.compile(r"medication|medicine|\bmeds?\b|^med_|dose|drug|switch", re.IGNORECASE)
+
+
 def check_vignette(vignette: Vignette) -> list[Found]:
     found: list[Found] = []
+    for name, spec in vignette.variables.items():
+        looks_like_medication = _MEDICATION_WORDS.search(name) or _MEDICATION_WORDS.search(spec.label)
+        if looks_like_medication and spec.tracks is None:
+            found.append(
+                (
+                    ("variables", name),
+                    f"'{spec.label}' looks like a count of medication changes but does not say so",
+                    "add `tracks: medication-changes`, so that every choice adding to it must declare "
+                    "`prescribing` and carry a safety note",
+                    Severity.WARNING,
+                )
+            )
     index: dict[str, int] = {}
     for i, node in enumerate(vignette.nodes):
         if node.id in index:

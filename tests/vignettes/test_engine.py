@@ -89,7 +89,10 @@ def test_a_choice_closed_by_state_is_listed_with_its_reason_and_opens_when_state
     state, _ = advance(FIXTURE, state, CONTINUE, now=T0)
     [(choice, reason)] = choices_unavailable(FIXTURE, state)
     assert choice.id == "wait"
-    assert reason == "Waiting needs more trust between you than there is yet. (Therapeutic alliance is 5; it needs 8 or more.)"
+    assert (
+        reason
+        == "Waiting needs more trust between you than there is yet. (Therapeutic alliance is 5; it needs 8 or more.)"
+    )
     with pytest.raises(VignetteError, match="not open to you now: Waiting needs more trust"):
         advance(FIXTURE, state, "wait", now=T0)
     trusting = replace(state, values={"alliance": 9, "switches": 0})
