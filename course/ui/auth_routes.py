@@ -18,6 +18,7 @@ from course import accounts
 from course.clock import utcnow
 from course.ui import resources
 from course.ui.email_routes import unsubscribe
+from course.ui.lti_routes import ROUTES as LTI_ROUTES
 from course.ui.verify_route import verify_certificate
 
 SESSION_COOKIE = "rp_session"
@@ -84,4 +85,5 @@ ROUTES = [
     Route("/healthz", healthz, methods=["GET"]),
     Route("/verify/{code}", verify_certificate, methods=["GET"]),
     Route("/email/unsubscribe", unsubscribe, methods=["GET", "POST"]),
+    *LTI_ROUTES,
 ]
