@@ -9,7 +9,7 @@ import streamlit as st
 from course.store.db import StoreUnavailable
 from course.ui import forms, public_view, resources
 from course.ui.nav import ABOUT, HOME, PAGES, PAGES_DIR, SIGNED_OUT_PAGES, PageSpec, pages_for
-from course.ui.session import current_user
+from course.ui.session import current_user, oidc_problem
 
 
 def run() -> None:
@@ -51,9 +51,13 @@ _LANDING = "welcome"
 
 def _signed_out_pages() -> list[st.Page]:
     about = next(spec for spec in PAGES if spec.url_path == ABOUT)
-    pages = [st.Page(about.path, title=about.title, icon=about.icon, url_path=_LANDING, default=True)]
+    # An organisation's sign-in that the course refused returns the browser to "/": there the
+    # sign-in page must say why (forms.sign_in_page), so it is the landing page until resolved.
+    refused = oidc_problem() is not None
+    pages = [st.Page(about.path, title=about.title, icon=about.icon, url_path=_LANDING, default=not refused)]
     pages += [
-        st.Page(f"{PAGES_DIR}/{file}", title=title, url_path=url_path) for file, title, url_path in SIGNED_OUT_PAGES
+        st.Page(f"{PAGES_DIR}/{file}", title=title, url_path=url_path, default=refused and url_path == "signin")
+        for file, title, url_path in SIGNED_OUT_PAGES
     ]
     for spec in PAGES:
         if spec.public:
