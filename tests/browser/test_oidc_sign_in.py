@@ -91,7 +91,7 @@ def page(chromium: Any) -> Iterator[Any]:
 
 
 def _sign_in_as(page: Any, app: Server, sub: str) -> None:
-    page.goto(f"{app.url}/")
+    page.goto(f"{app.url}/signin")  # "/" is the public course page
     page.get_by_role("button", name="Sign in with your organisation").click()
     expect(page.get_by_role("heading", name="Authorize Client")).to_be_visible()
     page.get_by_role("button", name=sub, exact=True).click()
@@ -126,5 +126,9 @@ def test_an_identity_the_course_cannot_take_says_why_and_signs_out_of_the_provid
     page.get_by_role("button", name="Sign out of your organisation's sign-in").click()
     expect(page.get_by_role("heading", name="End Session")).to_be_visible()  # the provider's own page
     page.get_by_role("button", name="End session").click()
+    # Back at the course, signed out: the public course page, and the sign-in page offers the provider again.
+    expect(page.get_by_role("heading", name="Relational Prescribing", exact=True)).to_be_visible()
+    expect(page.get_by_text(reason)).to_have_count(0)
+    page.goto(f"{app.url}/signin")
     expect(page.get_by_role("button", name="Sign in with your organisation")).to_be_visible()
     expect(page.get_by_text(reason)).to_have_count(0)
