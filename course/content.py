@@ -570,13 +570,13 @@ def _check_item_cues(loaded: _Loaded) -> None:
             located.setdefault(item.id, (file, ("items", i)))
             items.append(item)
     for audit in item_audit.audit_course_items(items):
-        for item in audit.items:
-            file, base = located[item.item_id]
-            for flaw in item.flaws():
-                loaded.warn(file, base, f"{item.item_id}: {flaw.message}", flaw.hint)
+        for audited in audit.items:
+            file, base = located[audited.item_id]
+            for flaw in audited.flaws():
+                loaded.warn(file, base, f"{audited.item_id}: {flaw.message}", flaw.hint)
         if not audit.items:
             continue
-        file, base = min(located[i.item_id] for i in audit.items)
+        file, _ = min(located[i.item_id] for i in audit.items)
         for threshold, value in audit.breaches():
             loaded.warn(
                 file,
