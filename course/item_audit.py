@@ -221,15 +221,17 @@ _STOPWORDS = frozenset(
 _WORD = re.compile(r"[a-z][a-z'’-]*")
 _PERSON = re.compile(
     r"\b\d{1,3}-year-old\b|\b(mr|ms|mrs|miss|dr)\b|\byou\b|\b(patient|man|woman|trainee|registrar|"
-    r"pharmacist|gp|nurse|prescriber|consultant|psychiatrist|student|mother|father|son|daughter)s?\b"
+    r"pharmacist|gp|nurse|prescriber|consultant|psychiatrist|student|mother|father|son|daughter)s?\b|\b(he|she|his|her)\b"
 )
 _SOURCE_RECALL = re.compile(
-    r"\baccording to\b|\b(article|authors?|paper|konstantinidou|kinghorn|main|balint|mintz|maltsberger|box \d)\b"
+    r"\baccording to\b|\b(article|authors?|paper|konstantinidou|kinghorn|main|balint|mintz|maltsberger)\b"
     r"[^?]{0,80}\b(say|says|said|report|reports|reported|describe|describes|described|argue|argues|argued|"
     r"state|states|stated|claim|claims|list|lists|listed|name|names|named|conclude|concludes|concluded|"
     r"warn|warns|warned|cite|cites|cited|call|calls|called|define|defines|defined)\b"
 )
-_NEGATIVE_LEAD_IN = re.compile(r"\b(not|except|least|never)\b")
+# A lead-in that asks for the exception: "EXCEPT", "least", or "which ... not" (a conditional such as
+# "if he does not notice ..., what ...?" is not negative phrasing).
+_NEGATIVE_LEAD_IN = re.compile(r"\bexcept\b|\bleast\b|\bwhich\b[^?]*\b(not|never)\b")
 VIGNETTE_MIN_WORDS = 30
 STEM_PREFIX = 6  # compare content words on their first six letters: prescriber ~ prescribing
 
@@ -239,6 +241,11 @@ def words(text: str) -> list[str]:
 
 
 def _root(word: str) -> str:
+    """A crude stem: drop a plural or possessive ending, then keep the first six letters."""
+    for ending in ("'s", "’s", "s"):
+        if word.endswith(ending) and len(word) > len(ending) + 3:
+            word = word[: -len(ending)]
+            break
     return word[:STEM_PREFIX]
 
 
@@ -326,6 +333,10 @@ class ItemAudit:
         return self.key.chars >= max(d.chars for d in self.distractors)
 
     @property
+    def key_shortest(self) -> bool:
+        return self.key.chars <= min(d.chars for d in self.distractors)
+
+    @property
     def key_length_ratio(self) -> float:
         mean = sum(d.chars for d in self.distractors) / len(self.distractors)
         return self.key.chars / mean if mean else 1.0
@@ -407,29 +418,31 @@ class ItemAudit:
         hedge = {o.key: (1.0 if o.hedged else 0.0) - (1.0 if o.absolute else 0.0) for o in opts}
         reflective = {o.key: float(o.reflective) for o in opts}
         echo = {o.key: float(len(o.echo)) for o in opts}
-        return {
-            "longest": _share_of_best(longest, self.answer),
-            "hedged": _share_of_best(hedge, self.answer),
-            "reflective": _share_of_best(reflective, self.answer),
-            "stem echo": _share_of_best(echo, self.answer),
-            "test-wise": _share_of_best(cue_pick_scores(self), self.answer),
-        }
+        scores = {"test-wise": _share_of_best(cue_pick_scores(self), self.answer)}
+        for name, values in (("longest", longest), ("hedged", hedge), ("reflective", reflective), ("stem echo", echo)):
+            scores[name] = _share_of_best(values, self.answer)
+            scores[REVERSED[name]] = _share_of_best({k: -v for k, v in values.items()}, self.answer)
+        return scores
 
-    def ordered_score(self, order: Sequence[str]) -> float:
-        return _share_of_best(cue_pick_scores(self, order), self.answer)
+    def ordered_score(self, order: Sequence[str], signs: Sequence[int] = (1, 1, 1, 1)) -> float:
+        return _share_of_best(cue_pick_scores(self, order, signs), self.answer)
 
 
 CUES = ("hedged", "reflective", "longest", "stem echo")
 TEST_WISE_ORDER = CUES  # the order the test-wise strategy applies them, after striking options out
 
 
-def cue_pick_scores(item: ItemAudit, order: Sequence[str] = TEST_WISE_ORDER) -> dict[str, float]:
+def cue_pick_scores(
+    item: ItemAudit, order: Sequence[str] = TEST_WISE_ORDER, signs: Sequence[int] = (1, 1, 1, 1)
+) -> dict[str, float]:
     """The combined cue-only strategy: what a test-wise candidate with no subject knowledge does.
 
     Strike out straw men and options with absolute terms (unless every option has one); among the
     rest prefer a hedged option, then the one with most reflective vocabulary, then the longest,
     then the one repeating most stem words (the default ``order``). Encoded as a lexicographic
     score so that ties are explicit. On the old 72-item bank this order scored best of the 24.
+    ``signs`` turn a cue round (-1: prefer the *shortest*, the unhedged, ...), for a candidate who
+    has learnt that a bank avoids the usual cues.
     """
     all_absolute = all(o.absolute for o in item.options)
     lengths = sorted({p.chars for p in item.options})
@@ -443,8 +456,8 @@ def cue_pick_scores(item: ItemAudit, order: Sequence[str] = TEST_WISE_ORDER) -> 
             "stem echo": min(len(o.echo), 99),
         }
         value = 0 if struck else 1
-        for cue in order:
-            value = value * 100 + features[cue]
+        for cue, sign in zip(order, signs, strict=True):
+            value = value * 100 + (features[cue] if sign > 0 else 99 - features[cue])
         scores[o.key] = float(value)
     return scores
 
@@ -498,6 +511,12 @@ THRESHOLDS: tuple[Threshold, ...] = (
         "little noise (the old bank: 34 of 72)",
     ),
     Threshold(
+        "key shortest share",
+        0.25,
+        "max",
+        "the same limit the other way round: a bank that avoids long keys teaches 'pick the shortest'",
+    ),
+    Threshold(
         "mean key-length ratio",
         1.10,
         "max",
@@ -509,6 +528,13 @@ THRESHOLDS: tuple[Threshold, ...] = (
         0.25,
         "max",
         "the key out-scores every distractor on reflective vocabulary no more often than length would by chance",
+    ),
+    Threshold(
+        "best single cue above chance",
+        0.10,
+        "max",
+        "no one cue, used either way round (longest or shortest, hedged or not, most or least reflective "
+        "or stem-echoing), scores more than 10 percentage points above chance",
     ),
     Threshold(
         "cue-only score above chance",
@@ -540,6 +566,14 @@ class BankAudit:
     @property
     def key_longest_share(self) -> float:
         return self._share(i.key_longest for i in self.items)
+
+    @property
+    def key_shortest(self) -> int:
+        return sum(i.key_shortest for i in self.items)
+
+    @property
+    def key_shortest_share(self) -> float:
+        return self._share(i.key_shortest for i in self.items)
 
     @property
     def mean_key_length_ratio(self) -> float:
@@ -582,21 +616,34 @@ class BankAudit:
         return self.strategy_score("test-wise")
 
     def tuned_cue_score(self) -> tuple[float, tuple[str, ...]]:
-        """The best any ordering of the cues scores on this bank: a candidate who knew the bank's habits."""
+        """The best any ordering and direction of the cues scores here: a candidate who knew the bank's habits.
+
+        Returns the score and the cues in the order applied, each prefixed "not " where it is
+        turned round (e.g. "not longest": prefer the shortest).
+        """
         if not self.items:
             return 0.0, TEST_WISE_ORDER
-        scored = [
-            (sum(i.ordered_score(order) for i in self.items) / self.size, tuple(order))
-            for order in itertools.permutations(CUES)
-        ]
-        return max(scored, key=lambda pair: pair[0])
+        best = (-1.0, TEST_WISE_ORDER)
+        for order in itertools.permutations(CUES):
+            for signs in itertools.product((1, -1), repeat=len(CUES)):
+                value = sum(i.ordered_score(order, signs) for i in self.items) / self.size
+                if value > best[0]:
+                    named = tuple(c if sign > 0 else f"not {c}" for c, sign in zip(order, signs, strict=True))
+                    best = (value, named)
+        return best
+
+    def best_single_cue(self) -> tuple[str, float]:
+        """The single cue, in either direction, that scores best on this bank."""
+        return max(((name, self.strategy_score(name)) for name in SINGLE_CUES), key=lambda pair: pair[1])
 
     def statistics(self) -> dict[str, float]:
         return {
             "key longest share": self.key_longest_share,
+            "key shortest share": self.key_shortest_share,
             "mean key-length ratio": self.mean_key_length_ratio,
             "reflective cue share": self.reflective_cue_share,
             "cue-only score above chance": self.cue_only_score - self.chance,
+            "best single cue above chance": self.best_single_cue()[1] - self.chance,
         }
 
     def breaches(self) -> list[tuple[Threshold, float]]:
@@ -607,7 +654,10 @@ class BankAudit:
         return [(t, stats[t.name]) for t in THRESHOLDS if t.breached(stats[t.name])]
 
 
-STRATEGIES = ("longest", "hedged", "reflective", "stem echo", "test-wise")
+# Each single cue, used both ways round: a bank that avoids a cue in its keys teaches the opposite cue.
+REVERSED = {"longest": "shortest", "hedged": "unhedged", "reflective": "least reflective", "stem echo": "least echo"}
+SINGLE_CUES = tuple(name for pair in REVERSED.items() for name in pair)
+STRATEGIES = (*SINGLE_CUES, "test-wise")
 
 
 def audit_bank(name: str, items: Sequence[QuizItem]) -> BankAudit:
@@ -645,6 +695,7 @@ def report_lines(bank: BankAudit, *, per_item: bool = True) -> list[str]:
         return lines
     lines += [
         f"  key is the longest option:       {bank.key_longest} of {n} ({bank.key_longest_share:.0%})",
+        f"  key is the shortest option:      {bank.key_shortest} of {n} ({bank.key_shortest_share:.0%})",
         f"  mean key-length ratio:           {bank.mean_key_length_ratio:.2f} (key chars / mean distractor chars)",
         f"  hedge/absolute asymmetry:        {bank.hedge_cues} items",
         f"  stem echo in the key:            {bank.stem_echoes} items",
