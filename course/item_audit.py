@@ -623,7 +623,7 @@ class BankAudit:
         """
         if not self.items:
             return 0.0, TEST_WISE_ORDER
-        best = (-1.0, TEST_WISE_ORDER)
+        best: tuple[float, tuple[str, ...]] = (-1.0, TEST_WISE_ORDER)
         for order in itertools.permutations(CUES):
             for signs in itertools.product((1, -1), repeat=len(CUES)):
                 value = sum(i.ordered_score(order, signs) for i in self.items) / self.size
