@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,8 +26,11 @@ from course.schema import (
     SCHEMAS,
     BibEntry,
     Bibliography,
+    Choice,
+    ChoiceNode,
     Glossary,
     ModuleMeta,
+    PrescribingAction,
     QuizBank,
     QuizItem,
     QuizMode,
@@ -523,6 +527,13 @@ def _check_references(loaded: _Loaded) -> None:
             else:
                 loaded.warn(file, path, message, hint)
         for i, node in enumerate(vignette.nodes):
+            if isinstance(node, ChoiceNode):
+                for j, choice in enumerate(node.choices):
+                    here: tuple[str | int, ...] = ("nodes", i, "choices", j)
+                    if choice.safety is not None:
+                        for k, ref in enumerate(choice.safety.sources):
+                            source(ref, file, (*here, "safety", "sources", k))
+                    _check_prescribing(loaded, vignette, choice, file, here)
             for j, choice in enumerate(getattr(node, "choices", [])):
                 for k, concept in enumerate(choice.concepts):
                     used_terms.add(concept)
@@ -584,6 +595,76 @@ def _check_item_cues(loaded: _Loaded) -> None:
                 f"{audit.name}: {threshold.name} is {value:.2f}; the limit is {threshold.limit:.2f} ({threshold.why})",
                 "`python -m course items audit` shows the statistic for every item",
             )
+
+
+# What each prescribing action's label must name, as word stems (the label says what it does).
+_ACTION_WORDS: dict[PrescribingAction, tuple[str, ...]] = {
+    PrescribingAction.START: ("start", "begin", "prescrib", "try", "offer", "add", "agree to"),
+    PrescribingAction.RAISE: ("increas", "rais", "higher dose", "up the dose", "double"),
+    PrescribingAction.COMBINE: ("add", "combin", "pairing", "alongside", "augment", "second"),
+    PrescribingAction.SWITCH: ("switch", "chang", "replac", "swap", "new", "instead", "try"),
+}
+_ACTION_VERB = {
+    PrescribingAction.START: "starts a medicine",
+    PrescribingAction.RAISE: "raises the dose of a medicine",
+    PrescribingAction.COMBINE: "combines medicines",
+    PrescribingAction.SWITCH: "switches a medicine",
+}
+_ACTION_HINT = {
+    PrescribingAction.START: "start, prescribe, try, add",
+    PrescribingAction.RAISE: "increase, raise",
+    PrescribingAction.COMBINE: "add, combine, augment",
+    PrescribingAction.SWITCH: "switch, change to, replace, try a new one",
+}
+
+
+def _check_prescribing(
+    loaded: _Loaded, vignette: Vignette, choice: Choice, file: str, here: tuple[str | int, ...]
+) -> None:
+    """The safety rule: a prescribing choice says so, says what it does, and carries a cited safety note.
+
+    A case must never model starting, raising, combining or switching a medicine without the safety
+    considerations a competent prescriber weighs at that point (issue 13). The note must cite a
+    primary source (NICE, the BNF, the GMC), because the two source articles are not safety references.
+    """
+    action = choice.prescribing
+    tracked = [name for name, spec in vignette.variables.items() if spec.tracks == "medication-changes"]
+    if action is None:
+        for name in tracked:
+            if choice.effects.get(name, 0) > 0:
+                loaded.error(
+                    file,
+                    (*here, "effects", name),
+                    f"the choice adds to '{vignette.variables[name].label}' but declares no `prescribing` action",
+                    "add `prescribing: start|raise|combine|switch` and a `safety:` note, or drop the effect",
+                )
+        return
+    if choice.safety is None:
+        loaded.error(
+            file,
+            (*here, "prescribing"),
+            f"a choice that {_ACTION_VERB[action]} has no safety note",
+            "add `safety:` with what to check and `sources:` naming the guideline or formulary it comes from",
+        )
+    else:
+        kinds = [loaded.course.bibliography.get(ref.ref) for ref in choice.safety.sources]
+        known = [entry for entry in kinds if entry is not None]
+        if known and len(known) == len(kinds) and all(e.kind is SourceKind.SOURCE_ARTICLE for e in known):
+            loaded.error(
+                file,
+                (*here, "safety", "sources"),
+                "a safety note must cite a primary source (a guideline, the formulary or professional guidance), "
+                "not only the source articles",
+                "cite a `kind: primary-source` entry of references/, such as NICE CG78 or the BNF",
+            )
+    label = " ".join(choice.label.casefold().split())
+    if not any(re.search(rf"\b{re.escape(stem)}", label) for stem in _ACTION_WORDS[action]):
+        loaded.warn(
+            file,
+            (*here, "label"),
+            f"the label does not say that the choice {_ACTION_VERB[action]}",
+            f"name what it does, e.g. {_ACTION_HINT[action]}",
+        )
 
 
 def _check_key_length(loaded: _Loaded, item: QuizItem, file: str, base: tuple[str | int, ...]) -> None:

@@ -2,10 +2,12 @@
 
 A learner must never be stuck: every node is reachable from the start, every non-ending node can
 still reach an ending, every target exists, and variables in effects and conditions are declared.
+Nor is a choice ever silently withheld: one that depends on state says why it may be unavailable.
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterator, Mapping
 
@@ -55,8 +57,25 @@ def outgoing(
             yield route.target, ("routes", j, "target")
 
 
+# A variable whose name or label reads like a count of medication changes (issue 13's safety rule
+# keys on `tracks: medication-changes`, so an untracked one would let prescribing go undeclared).
+_MEDICATION_WORDS = re.compile(r"medication|medicine|\bmeds?\b|^med_|dose|drug|switch", re.IGNORECASE)
+
+
 def check_vignette(vignette: Vignette) -> list[Found]:
     found: list[Found] = []
+    for name, spec in vignette.variables.items():
+        looks_like_medication = _MEDICATION_WORDS.search(name) or _MEDICATION_WORDS.search(spec.label)
+        if looks_like_medication and spec.tracks is None:
+            found.append(
+                (
+                    ("variables", name),
+                    f"'{spec.label}' looks like a count of medication changes but does not say so",
+                    "add `tracks: medication-changes`, so that every choice adding to it must declare "
+                    "`prescribing` and carry a safety note",
+                    Severity.WARNING,
+                )
+            )
     index: dict[str, int] = {}
     for i, node in enumerate(vignette.nodes):
         if node.id in index:
@@ -172,6 +191,15 @@ def _check_variables(
                         )
                     )
             conditions(choice.conditions, ("choices", j, "conditions"))
+            if choice.conditions and not choice.unavailable_reason:
+                found.append(
+                    (
+                        (("nodes", i, "choices", j, "conditions")),
+                        "the choice is hidden while its conditions do not hold, and has no `unavailable_reason`",
+                        "say why it is not open now; the player shows it greyed out with the reason",
+                        Severity.WARNING,
+                    )
+                )
             if not choice.feedback:
                 found.append(
                     (

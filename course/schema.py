@@ -38,7 +38,11 @@ class Strict(BaseModel):
 
 class SourceKind(StrEnum):
     SOURCE_ARTICLE = "source-article"  # one of the two articles in shared/sources
-    PRIMARY_WORK = "primary-work"  # a work the source articles cite, named as such
+    PRIMARY_WORK = "primary-work"  # a work the source articles cite, relied on only as they report it
+    # A primary source the course consults and cites itself, for a statement beyond the two
+    # articles: a guideline (NICE), the formulary (BNF), professional guidance (GMC), or the work
+    # that introduced a concept. It may also be cited in a source article (then say so in cited_in).
+    PRIMARY_SOURCE = "primary-source"
 
 
 class BibEntry(Strict):
@@ -46,7 +50,8 @@ class BibEntry(Strict):
     citation: Text = Field(description="full reference in Vancouver/Harvard style")
     kind: SourceKind
     cited_in: Slug | None = Field(
-        default=None, description="for a primary work: the id of the source article that cites it"
+        default=None,
+        description="the source article that cites it: required for a primary work, optional for a primary source",
     )
 
     @model_validator(mode="after")
@@ -164,6 +169,13 @@ class Variable(Strict):
     better: Literal["higher", "lower"] | None = Field(
         default=None, description="which way is good for the patient; mastery reads choices' effects by it"
     )
+    tracks: Literal["medication-changes"] | None = Field(
+        default=None,
+        description=(
+            "what the variable counts; a choice that adds to a 'medication-changes' variable must declare "
+            "`prescribing` and carry a `safety` note"
+        ),
+    )
 
     @model_validator(mode="after")
     def _initial_in_range(self) -> Variable:
@@ -198,15 +210,55 @@ class SectionRef(Strict):
     )
 
 
+class PrescribingAction(StrEnum):
+    """What a choice does to the patient's medicines; each needs a safety note (content rule)."""
+
+    START = "start"  # starts a medicine
+    RAISE = "raise"  # raises the dose of one already taken
+    COMBINE = "combine"  # adds a medicine to another (augmentation, a combination)
+    SWITCH = "switch"  # replaces one medicine, or one combination, with another
+
+
+class CareTransition(StrEnum):
+    """A choice that moves the patient's care: handed over, referred on, or discharged."""
+
+    HANDOVER = "handover"
+    REFERRAL = "referral"
+    DISCHARGE = "discharge"
+
+
+class SafetyNote(Strict):
+    """The safety considerations of a prescribing choice, shown with its feedback.
+
+    The text names what a competent prescriber checks at that point (toxicity in overdose,
+    interactions, licensing, monitoring, supply); `sources` must include a primary source such as a
+    NICE guideline or the BNF, not only the two articles the course is taught from.
+    """
+
+    text: Text
+    sources: list[SourceRef] = Field(min_length=1, description="where the safety advice comes from")
+
+
 class Choice(Strict):
     id: Slug
-    label: Text
+    label: Text = Field(description="what the learner does, in words that say what the choice does")
     target: Slug
     effects: dict[VariableName, int] = Field(default_factory=dict, description="added to each variable")
     conditions: list[Condition] = Field(default_factory=list, description="all must hold to offer it")
+    unavailable_reason: Text | None = Field(
+        default=None,
+        description="for a choice with conditions: why it is not open now (shown with the choice greyed out)",
+    )
     feedback: Text | None = None
     concepts: list[Slug] = Field(default_factory=list, description="glossary ids the feedback names")
     learn_more: list[SectionRef] = Field(default_factory=list, description="module sections to read next")
+    prescribing: PrescribingAction | None = Field(
+        default=None, description="set when the choice starts, raises, combines or switches a medicine"
+    )
+    safety: SafetyNote | None = Field(default=None, description="required with `prescribing`")
+    transition: CareTransition | None = Field(
+        default=None, description="set when the choice hands over, refers on or discharges the patient"
+    )
 
 
 class Route(Strict):

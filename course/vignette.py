@@ -106,6 +106,43 @@ def choices_offered(vignette: Vignette, state: PlayState) -> list[Choice]:
     return [choice for choice in node.choices if holds(choice.conditions, state.values)]
 
 
+_NEEDS: dict[Comparison, str] = {
+    Comparison.LT: "less than {value}",
+    Comparison.LE: "{value} or fewer",
+    Comparison.EQ: "exactly {value}",
+    Comparison.NE: "anything but {value}",
+    Comparison.GE: "{value} or more",
+    Comparison.GT: "more than {value}",
+}
+
+
+def unmet(vignette: Vignette, conditions: Iterable[Condition], values: Mapping[str, int]) -> list[str]:
+    """Each condition that does not hold, in words: "Pressure to prescribe is 6; it needs 4 or fewer"."""
+    return [
+        f"{vignette.variables[c.var].label} is {values[c.var]}; it needs {_NEEDS[c.op].format(value=c.value)}"
+        for c in conditions
+        if not _COMPARE[c.op](values[c.var], c.value)
+    ]
+
+
+def choices_unavailable(vignette: Vignette, state: PlayState) -> list[tuple[Choice, str]]:
+    """Choices at the current node that the state closes, each with the reason to show the learner.
+
+    A choice is never withheld silently: the player shows it greyed out with the author's
+    `unavailable_reason` and the state that closes it, so a learner can see what would open it.
+    """
+    node = node_of(vignette, state.node)
+    if not isinstance(node, ChoiceNode):
+        return []
+    closed: list[tuple[Choice, str]] = []
+    for choice in node.choices:
+        missing = unmet(vignette, choice.conditions, state.values)
+        if missing:
+            because = f"({'; '.join(missing)}.)"
+            closed.append((choice, f"{choice.unavailable_reason} {because}" if choice.unavailable_reason else because))
+    return closed
+
+
 def apply_effects(vignette: Vignette, values: Mapping[str, int], effects: Mapping[str, int]) -> dict[str, int]:
     """Add each effect and clamp to the variable's range: state never leaves its bounds."""
     out = dict(values)
@@ -138,6 +175,9 @@ def advance(
     if isinstance(node, ChoiceNode):
         offered = {c.id: c for c in choices_offered(vignette, state)}
         if action not in offered:
+            closed = {c.id: reason for c, reason in choices_unavailable(vignette, state)}
+            if action in closed:
+                raise VignetteError(f"That choice is not open to you now: {closed[action]}")
             raise VignetteError(f"'{action}' is not a choice you can make here")
         choice = offered[action]
         values = apply_effects(vignette, state.values, choice.effects)

@@ -16,7 +16,7 @@ from course.reflections import save_reflection
 from course.schema import Choice, ChoiceNode, EndingNode, ReflectionNode, Vignette
 from course.storymap import to_dot
 from course.ui import resources
-from course.vignette import CONTINUE, UNDO, PlayState, VignetteError, choices_offered, node_of
+from course.vignette import CONTINUE, UNDO, PlayState, VignetteError, choices_offered, choices_unavailable, node_of
 
 CASES_PAGE = "course/ui/pages/vignettes.py"
 GLOSSARY_PAGE = "course/ui/pages/glossary.py"
@@ -168,6 +168,27 @@ def _last_feedback(course: Course, vignette: Vignette, state: PlayState) -> None
         with st.container(border=True):
             st.markdown(f"**About your choice:** {choice.feedback}")
             _concept_links(course, choice)
+    safety_note(course, choice)
+
+
+def safety_note(course: Course, choice: Choice) -> None:
+    """A prescribing choice's safety considerations and their sources, shown with its feedback."""
+    if choice.safety is None:
+        return
+    st.info(f"**Safety when prescribing:** {choice.safety.text}", icon=":material/medication:")
+    cited = []
+    for ref in choice.safety.sources:
+        entry = course.bibliography.get(ref.ref)
+        if entry:
+            cited.append(entry.citation + (f" ({ref.locator})" if ref.locator else ""))
+    if cited:
+        st.caption("Sources: " + "; ".join(cited))
+
+
+def unavailable_choices(vignette: Vignette, state: PlayState) -> None:
+    """Choices the state closes, shown greyed out with why, never silently withheld."""
+    for choice, reason in choices_unavailable(vignette, state):
+        st.caption(f":material/lock: {choice.label} (not open to you now). {reason}")
 
 
 def _concept_links(course: Course, choice: Choice) -> None:
@@ -186,6 +207,7 @@ def _decide(user: User, vignette: Vignette, state: PlayState, offered: list[Choi
     step = f"{state.node}-{len(state.route)}"
     with st.form(f"decide-{step}"):
         st.radio("What do you do?", list(labels), format_func=labels.__getitem__, index=None, key=f"pick-{step}")
+        unavailable_choices(vignette, state)
         st.text_input("Why? (optional, a few words for yourself)", max_chars=300, key=f"why-{step}")
         st.form_submit_button("Decide", type="primary", on_click=_decided, args=(user, vignette, state, step))
 

@@ -110,7 +110,7 @@ def test_cli_validate_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["validate", "--strict", "--root", str(root)]) == 1
     assert main(["validate", "--root", str(build_case("missing-target", tmp_path / "b"))]) == 1
     out = capsys.readouterr().out
-    assert "error: vignettes/case.yaml:28 nodes[1].choices[1].target: target 'reflection' does not exist" in out
+    assert "error: vignettes/case.yaml:32 nodes[1].choices[1].target: target 'reflection' does not exist" in out
 
 
 def test_cli_schema_exports_one_schema_per_kind(tmp_path: Path) -> None:

@@ -103,3 +103,35 @@ def test_restart_starts_again(app_store: Store, make_user: MakeUser) -> None:
     at.button(key="restart").click().run()
     assert at.button(key="continue-intro") is not None
     assert accounts.user_for_session(app_store, at.session_state["auth_token"], now=utcnow()) == user
+
+
+def test_a_prescribing_choice_shows_its_safety_note_with_its_sources(app_store: Store, make_user: MakeUser) -> None:
+    at = signed_in(app_store, make_user(), PAGE, id="case")
+    at.button(key="start").click().run()
+    at.button(key="continue-intro").click().run()
+    decide(at, "switch")
+    assert not at.exception
+    [note] = [t for t in texts(at.info) if "Safety" in t]
+    assert "Check the interaction and the washout between the two drugs." in note
+    assert any(
+        "Formulary C (2024). A formulary the course cites directly. (Interactions)" in t for t in texts(at.caption)
+    )
+
+
+def test_a_talking_choice_shows_no_safety_note(app_store: Store, make_user: MakeUser) -> None:
+    at = signed_in(app_store, make_user(), PAGE, id="case")
+    at.button(key="start").click().run()
+    at.button(key="continue-intro").click().run()
+    decide(at, "talk")
+    assert not [t for t in texts(at.info) if "Safety" in t]
+
+
+def test_a_choice_closed_by_state_is_shown_unavailable_with_its_reason(app_store: Store, make_user: MakeUser) -> None:
+    at = signed_in(app_store, make_user(), PAGE, id="case")
+    at.button(key="start").click().run()
+    at.button(key="continue-intro").click().run()
+    assert at.radio[0].options == ["Switch again", "Talk about the relationship"]
+    [closed] = [t for t in texts(at.caption) if "Wait and see together" in t]
+    assert "not open to you now" in closed
+    assert "Waiting needs more trust between you than there is yet." in closed
+    assert "Therapeutic alliance is 5; it needs 8 or more." in closed

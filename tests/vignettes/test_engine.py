@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from course.vignette import (
     VignetteError,
     advance,
     choices_offered,
+    choices_unavailable,
     is_ended,
     node_of,
     replay,
@@ -79,6 +81,39 @@ def test_choice_applies_effects_and_routes_by_state() -> None:
     assert state.node == "worse" and is_ended(FIXTURE, state)
     assert events[-1].verb == "vignette.ended"
     assert events[-1].payload["outcome"] == "harmful" and events[-1].payload["choices"] == ["switch"]
+
+
+def test_a_choice_closed_by_state_is_listed_with_its_reason_and_opens_when_state_allows() -> None:
+    state, _ = start(FIXTURE, content_version="v1", now=T0)
+    assert choices_unavailable(FIXTURE, state) == []  # not at a choice node
+    state, _ = advance(FIXTURE, state, CONTINUE, now=T0)
+    [(choice, reason)] = choices_unavailable(FIXTURE, state)
+    assert choice.id == "wait"
+    assert (
+        reason
+        == "Waiting needs more trust between you than there is yet. (Therapeutic alliance is 5; it needs 8 or more.)"
+    )
+    with pytest.raises(VignetteError, match="not open to you now: Waiting needs more trust"):
+        advance(FIXTURE, state, "wait", now=T0)
+    trusting = replace(state, values={"alliance": 9, "switches": 0})
+    assert choices_unavailable(FIXTURE, trusting) == []
+    assert [c.id for c in choices_offered(FIXTURE, trusting)] == ["switch", "talk", "wait"]
+
+
+def test_the_reason_names_every_condition_that_fails_in_the_variables_own_words() -> None:
+    from course.schema import Comparison, Condition
+    from course.vignette import unmet
+
+    values = {"alliance": 5, "switches": 2}
+    conditions = [
+        Condition(var="alliance", op=Comparison.GE, value=8),
+        Condition(var="switches", op=Comparison.LE, value=1),
+        Condition(var="switches", op=Comparison.NE, value=3),
+    ]
+    assert unmet(FIXTURE, conditions, values) == [
+        "Therapeutic alliance is 5; it needs 8 or more",
+        "Medication changes is 2; it needs 1 or fewer",
+    ]
 
 
 def test_effects_are_clamped_to_the_variable_range() -> None:
