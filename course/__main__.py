@@ -104,6 +104,25 @@ def _validate(root: Path, paths: list[Path], *, strict: bool) -> int:
     return 0 if report.ok(strict=strict) else 1
 
 
+def _items_audit(root: Path, which: str, *, per_item: bool) -> int:
+    """Print the item audit; exit 1 when a bank exceeds a threshold or an item has a flaw."""
+    from course.item_audit import audit_course_items, report_lines
+
+    report = load_course(root)
+    if report.errors:
+        for problem in report.errors:
+            print(f"error: {problem}")
+        return 1
+    summative, formative = audit_course_items(report.course.items().values())
+    banks = {"summative": [summative], "formative": [formative], "both": [summative, formative]}[which]
+    for n, bank in enumerate(banks):
+        if n:
+            print()
+        print("\n".join(report_lines(bank, per_item=per_item)))
+    failed = any(bank.breaches() or any(i.flaws() for i in bank.items) for bank in banks)
+    return 1 if failed else 0
+
+
 def _schema(out: Path | None) -> int:
     schemas = json_schemas()
     if out is None:
@@ -350,8 +369,16 @@ def _privacy(args: argparse.Namespace) -> int:
 
 
 def _add_items_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    items = sub.add_parser("items", help="exchange question banks with Moodle (GIFT, Moodle XML)")
+    items = sub.add_parser("items", help="quiz items: audit the banks for answer cues; exchange them with Moodle")
     items_sub = items.add_subparsers(dest="items_command", required=True)
+    audit = items_sub.add_parser(
+        "audit", help="per item and per bank: key length, hedges, stem echo, straw men, cue-only score"
+    )
+    audit.add_argument("--root", type=Path, default=PROJECT_ROOT, help="folder holding the content folders")
+    audit.add_argument(
+        "--bank", choices=["summative", "formative", "both"], default="both", help="which items to audit"
+    )
+    audit.add_argument("--summary", action="store_true", help="only the bank statistics, not one line per item")
     export = items_sub.add_parser("export", help="every bank (or --bank ones) as GIFT or Moodle XML")
     export.add_argument("--format", choices=["gift", "moodle-xml"], required=True)
     export.add_argument("--bank", action="append", help="a bank id (repeat for several); default: all banks")
@@ -376,6 +403,8 @@ def _add_items_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 def _items(args: argparse.Namespace) -> int:
     from course import gift, moodle_xml
 
+    if args.items_command == "audit":
+        return _items_audit(args.root, args.bank, per_item=not args.summary)
     if args.items_command == "import-gift":
         return _import_gift(args)
     report = load_course(args.root)

@@ -1,9 +1,18 @@
-"""The summative assessment: drawing a paper, saving answers, grading exactly once.
+"""The summative assessment: drawing a paper, saving answers, grading exactly once, review, retakes.
 
 An attempt is a small state machine (in_progress -> submitted, or in_progress -> abandoned) kept
 in the database, so answers survive a reload, a second tab and a server restart. Drawing and
 scoring are pure functions of their inputs; everything that writes checks that the attempt
 belongs to the signed-in learner and is still open, inside the same transaction as the write.
+
+Protecting the bank (issue 14; Moodle's quiz "review options" are the model): after an attempt
+that did not pass, the learner sees which of their answers were right or wrong and the rationale
+of the option they chose, but not the key of any question that can be drawn again; once they have
+passed, every key and rationale (:func:`may_reveal_key`, :func:`review`). Retakes are limited in
+number and spaced by a cooldown (``COURSE_RETAKE_LIMIT``, ``COURSE_RETAKE_COOLDOWN_HOURS``), both
+stored on each attempt like the pass mark (:func:`retake_status`). A submission that cannot reach
+the pass mark with the answers given (a blank or near-blank one) must be confirmed, and then counts
+as an attempt like any other.
 """
 
 from __future__ import annotations
@@ -11,9 +20,9 @@ from __future__ import annotations
 import os
 import random
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -61,17 +70,53 @@ class AttemptClosed(AssessmentError):
         )
 
 
+class IncompleteSubmission(AssessmentError):
+    """Submitting now cannot pass: the learner must confirm, since the attempt will count."""
+
+    def __init__(self, answered: int, total: int, pass_mark_percent: int) -> None:
+        super().__init__(
+            f"You have answered {answered} of {total} questions, so this attempt cannot reach the pass mark of "
+            f"{pass_mark_percent}% even if every answer is right. Submitted now, it counts as one of your attempts."
+        )
+        self.answered = answered
+        self.total = total
+
+
+class RetakeNotAllowed(AssessmentError):
+    """A new attempt cannot start now; the message says why and, for a cooldown, until when."""
+
+    def __init__(self, status: RetakeStatus) -> None:
+        super().__init__(status.reason)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class Settings:
+    """What an attempt is sat under; all of it is stored on the attempt when it starts.
+
+    ``retake_limit`` is the number of submitted attempts allowed in all (0: no limit) and
+    ``retake_cooldown_hours`` the wait after a submitted attempt that did not pass before the next
+    may start. Defaults: 5 attempts, 24 hours apart. With 20 questions drawn from a bank of about
+    100, five attempts let a learner who revises between attempts pass, while a learner who tries to
+    learn the keys by trial and error (each attempt reveals only whether their own choices were
+    right) can test at most 100 answers, a day apart.
+    """
+
     items: int = 20
     pass_mark_percent: int = 80
+    retake_limit: int = 5
+    retake_cooldown_hours: int = 24
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        """COURSE_ASSESSMENT_ITEMS (5-100) and COURSE_PASS_MARK (a percentage, 1-100)."""
+        """COURSE_ASSESSMENT_ITEMS (5-100), COURSE_PASS_MARK (a percentage, 1-100),
+        COURSE_RETAKE_LIMIT (attempts in all, 0-100; 0 means no limit) and
+        COURSE_RETAKE_COOLDOWN_HOURS (0-720). Raises ValueError naming the variable."""
         items = _bounded_int(env, "COURSE_ASSESSMENT_ITEMS", cls.items, 5, 100)
         mark = _bounded_int(env, "COURSE_PASS_MARK", cls.pass_mark_percent, 1, 100)
-        return cls(items, mark)
+        limit = _bounded_int(env, "COURSE_RETAKE_LIMIT", cls.retake_limit, 0, 100)
+        cooldown = _bounded_int(env, "COURSE_RETAKE_COOLDOWN_HOURS", cls.retake_cooldown_hours, 0, 720)
+        return cls(items, mark, limit, cooldown)
 
 
 def _bounded_int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -116,10 +161,71 @@ class Attempt:
     correct: int | None
     passed: bool | None
     content_version: str
+    retake_limit: int | None = None  # as stored on the attempt (None: taken before retake rules existed)
+    retake_cooldown_minutes: int | None = None
+    answered_at_submission: int | None = None
 
     @property
     def total(self) -> int:
         return len(self.paper)
+
+    @property
+    def answered(self) -> int:
+        return sum(1 for p in self.paper if p.item_id in self.answers)
+
+
+@dataclass(frozen=True)
+class RetakeStatus:
+    """Whether the learner may start an attempt now, and why not."""
+
+    allowed: bool
+    reason: str  # a sentence for the learner ("" when allowed)
+    used: int  # submitted attempts so far
+    limit: int | None  # attempts allowed in all (None: no limit)
+    next_at: datetime | None  # when a cooldown ends (None: no cooldown in force)
+    passed: bool
+
+    @property
+    def left(self) -> int | None:
+        return None if self.limit is None else max(self.limit - self.used, 0)
+
+
+class Verdict(StrEnum):
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    UNANSWERED = "unanswered"
+
+
+@dataclass(frozen=True)
+class ItemReview:
+    """What the review of one question may show.
+
+    ``key`` is None while the key is protected; ``rationales`` holds only the option keys whose
+    rationale may be shown (the learner's own choice, or every option once the key may be shown).
+    """
+
+    number: int
+    item_id: str
+    options: tuple[str, ...]  # option keys in the order shown (A, B, ...)
+    chosen: str | None
+    verdict: Verdict
+    key: str | None
+    rationales: frozenset[str]
+
+    @property
+    def key_protected(self) -> bool:
+        return self.key is None
+
+    def letter(self, option: str) -> str:
+        return LETTERS[self.options.index(option)]
+
+
+@dataclass(frozen=True)
+class Review:
+    attempt: Attempt
+    items: tuple[ItemReview, ...]
+    full: bool  # every key and rationale is shown (the learner has passed)
+    retake: RetakeStatus
 
 
 # --- pure parts -----------------------------------------------------------------------------------
@@ -164,6 +270,86 @@ def score(paper: tuple[PaperItem, ...] | list[PaperItem], answers: Mapping[str, 
     return Score(correct, total, total > 0 and correct * 100 >= pass_mark_percent * total)
 
 
+def cannot_pass(answered: int, total: int, pass_mark_percent: int) -> bool:
+    """True when even all-correct answers to the questions answered fall short of the pass mark.
+
+    Such a submission (blank or near-blank) must be confirmed: it is certain to fail and it uses an
+    attempt. With 20 questions and an 80% pass mark that is fewer than 16 answered.
+    """
+    return total > 0 and answered * 100 < pass_mark_percent * total
+
+
+def may_reveal_key(item_id: str, *, learner_passed: bool, drawable: Collection[str]) -> bool:
+    """May a review show this question's key (and the rationales of options not chosen)?
+
+    Yes once the learner has passed (there is nothing left to protect for them), or when the item
+    is no longer in the summative bank (it cannot be drawn again). Otherwise no: the key of an item
+    that a later attempt could draw is never shown. This is the one rule every review view follows.
+    """
+    return learner_passed or item_id not in drawable
+
+
+def review_item(
+    number: int, paper_item: PaperItem, chosen: str | None, *, learner_passed: bool, drawable: Collection[str]
+) -> ItemReview:
+    """One question's review under :func:`may_reveal_key` (pure)."""
+    if chosen is None:
+        verdict = Verdict.UNANSWERED
+    else:
+        verdict = Verdict.CORRECT if chosen == paper_item.answer else Verdict.INCORRECT
+    open_key = may_reveal_key(paper_item.item_id, learner_passed=learner_passed, drawable=drawable)
+    shown = frozenset(paper_item.options) if open_key else frozenset({chosen} if chosen else set())
+    return ItemReview(
+        number,
+        paper_item.item_id,
+        paper_item.options,
+        chosen,
+        verdict,
+        paper_item.answer if open_key else None,
+        shown,
+    )
+
+
+def retake_rule(attempts: list[Attempt], settings: Settings, *, now: datetime) -> RetakeStatus:
+    """Whether a new attempt may start now (pure): ``attempts`` newest first, as :func:`history` gives.
+
+    The learner is never held to a stricter rule than the one stored on their latest submitted
+    attempt (what they were told when they sat it); a more lenient current setting applies at once.
+    Only submitted attempts count; an abandoned one reveals nothing and costs nothing.
+    """
+    submitted = [a for a in attempts if a.status is AttemptStatus.SUBMITTED]
+    passed = any(a.passed for a in submitted)
+    limit = settings.retake_limit or None
+    cooldown = timedelta(hours=settings.retake_cooldown_hours)
+    latest = submitted[0] if submitted else None
+    if latest is not None and latest.retake_limit is not None:
+        stored_limit = latest.retake_limit or None
+        limit = None if limit is None or stored_limit is None else max(limit, stored_limit)
+    if latest is not None and latest.retake_cooldown_minutes is not None:
+        cooldown = min(cooldown, timedelta(minutes=latest.retake_cooldown_minutes))
+    used = len(submitted)
+    if passed:
+        return RetakeStatus(
+            False, "You have passed the assessment; there is nothing to retake.", used, limit, None, True
+        )
+    if limit is not None and used >= limit:
+        return RetakeStatus(
+            False,
+            f"You have used all {limit} attempts. Ask your course administrator if you need another.",
+            used,
+            limit,
+            None,
+            False,
+        )
+    if latest is not None and latest.submitted_at is not None and cooldown:
+        next_at = latest.submitted_at + cooldown
+        if now < next_at:
+            return RetakeStatus(
+                False, "Your next attempt opens after a pause for revision.", used, limit, next_at, False
+            )
+    return RetakeStatus(True, "", used, limit, None, False)
+
+
 # --- attempts in the store ------------------------------------------------------------------------
 
 
@@ -196,6 +382,9 @@ def _attempt(conn: Connection, row: Any) -> Attempt:
         row.correct,
         row.passed,
         row.content_version,
+        row.retake_limit,
+        row.retake_cooldown_minutes,
+        row.answered,
     )
 
 
@@ -230,6 +419,9 @@ def start_attempt(
             existing = _open_row(conn, user)
             if existing is not None:
                 return _attempt(conn, existing)
+            status = retake_rule(_history(conn, user), settings, now=now)
+            if not status.allowed:
+                raise RetakeNotAllowed(status)
             new_id = conn.execute(
                 insert(AttemptRow)
                 .values(
@@ -240,6 +432,8 @@ def start_attempt(
                     content_version=course.version,
                     paper=[{"item": p.item_id, "options": list(p.options), "answer": p.answer} for p in paper],
                     pass_mark_percent=settings.pass_mark_percent,
+                    retake_limit=settings.retake_limit,
+                    retake_cooldown_minutes=settings.retake_cooldown_hours * 60,
                     started_at=now,
                     total=len(paper),
                 )
@@ -293,16 +487,47 @@ def get_attempt(store: Store, user: User, attempt_id: int) -> Attempt:
         return _attempt(conn, _load(conn, user, attempt_id))
 
 
+def _history(conn: Connection, user: User) -> list[Attempt]:
+    rows = conn.execute(
+        select(AttemptRow)
+        .where(AttemptRow.user_id == user.id, AttemptRow.assessment_id == ASSESSMENT_ID)
+        .order_by(AttemptRow.started_at.desc(), AttemptRow.id.desc())
+    ).all()
+    return [_attempt(conn, row) for row in rows]
+
+
 def history(store: Store, user: User) -> list[Attempt]:
     """The learner's own attempts, newest first."""
     require(user, Action.TAKE_ASSESSMENT)
     with store.read() as conn:
-        rows = conn.execute(
-            select(AttemptRow)
-            .where(AttemptRow.user_id == user.id, AttemptRow.assessment_id == ASSESSMENT_ID)
-            .order_by(AttemptRow.started_at.desc(), AttemptRow.id.desc())
-        ).all()
-        return [_attempt(conn, row) for row in rows]
+        return _history(conn, user)
+
+
+def retake_status(store: Store, user: User, settings: Settings, *, now: datetime) -> RetakeStatus:
+    """May the learner start an attempt now? (An open attempt is resumed, whatever this says.)"""
+    require(user, Action.TAKE_ASSESSMENT)
+    require_aware(now)
+    return retake_rule(history(store, user), settings, now=now)
+
+
+def review(store: Store, user: User, course: Course, attempt_id: int, settings: Settings, *, now: datetime) -> Review:
+    """The review of a submitted attempt under :func:`may_reveal_key`. Raises AttemptNotFound, or
+    AssessmentError for an attempt that has not been submitted."""
+    require(user, Action.TAKE_ASSESSMENT)
+    require_aware(now)
+    attempts = history(store, user)
+    attempt = next((a for a in attempts if a.id == attempt_id), None)
+    if attempt is None:
+        raise AttemptNotFound()
+    if attempt.status is not AttemptStatus.SUBMITTED:
+        raise AssessmentError("This attempt has not been submitted, so there is nothing to review yet.")
+    passed = any(a.passed for a in attempts if a.status is AttemptStatus.SUBMITTED)
+    drawable = set(summative_items(course))
+    items = tuple(
+        review_item(n, p, attempt.answers.get(p.item_id), learner_passed=passed, drawable=drawable)
+        for n, p in enumerate(attempt.paper, start=1)
+    )
+    return Review(attempt, items, passed, retake_rule(attempts, settings, now=now))
 
 
 def has_passed(store: Store, user: User) -> bool:
@@ -356,8 +581,13 @@ def save_answer(store: Store, user: User, attempt_id: int, item_id: str, chosen:
         return True
 
 
-def submit(store: Store, user: User, attempt_id: int, *, now: datetime) -> Attempt:
-    """Grade the attempt exactly once; submitting again (double click, second tab) returns that grade."""
+def submit(store: Store, user: User, attempt_id: int, *, now: datetime, confirm_incomplete: bool = False) -> Attempt:
+    """Grade the attempt exactly once; submitting again (double click, second tab) returns that grade.
+
+    Raises IncompleteSubmission, and changes nothing, when the answers given cannot reach the pass
+    mark (:func:`cannot_pass`) unless ``confirm_incomplete``: a blank or near-blank submission is
+    confirmed, then counts as an attempt.
+    """
     require(user, Action.TAKE_ASSESSMENT)
     require_aware(now)
     with store.write() as conn:
@@ -366,6 +596,9 @@ def submit(store: Store, user: User, attempt_id: int, *, now: datetime) -> Attem
             raise AttemptClosed(row.status)
         if row.status == AttemptStatus.IN_PROGRESS:
             attempt = _attempt(conn, row)
+            incomplete = cannot_pass(attempt.answered, attempt.total, attempt.pass_mark_percent)
+            if incomplete and not confirm_incomplete:
+                raise IncompleteSubmission(attempt.answered, attempt.total, attempt.pass_mark_percent)
             result = score(attempt.paper, attempt.answers, attempt.pass_mark_percent)
             graded = conn.execute(
                 update(AttemptRow)
@@ -375,6 +608,7 @@ def submit(store: Store, user: User, attempt_id: int, *, now: datetime) -> Attem
                     submitted_at=now,
                     correct=result.correct,
                     passed=result.passed,
+                    answered=attempt.answered,
                 )
             )
             if graded.rowcount == 1:
@@ -390,6 +624,8 @@ def submit(store: Store, user: User, attempt_id: int, *, now: datetime) -> Attem
                         "percent": round(result.percent, 1),
                         "passed": result.passed,
                         "pass_mark_percent": attempt.pass_mark_percent,
+                        "answered": attempt.answered,
+                        "confirmed_incomplete": incomplete,
                     },
                     now=now,
                 )

@@ -1,8 +1,23 @@
 """CPD certificates: issued once the completion rule is met, verifiable by a public code.
 
-The completion rule: every module of the course marked complete (``completed_modules``) and the
-summative assessment passed (``assessment.has_passed``). A certificate records the name, course
-title and CPD time as they were when it was issued; issuing again returns the same certificate.
+The completion rule (issue 14: a certificate needs evidence of engagement, not only "mark as
+complete"):
+
+* every module marked complete, and every one of its knowledge checks answered at least once;
+* every case (vignette) played to one of its endings;
+* the summative assessment passed;
+* measured active time (``course.timelog``) of at least :func:`active_time_floor`: 40% of the study
+  time the content itself estimates (each module's and each case's ``minutes``), and never less
+  than 15 minutes, so a certificate cannot state 0 CPD hours. Why 40%: the eight modules hold about
+  13,800 words, which take about 58 minutes to read at the mean silent reading rate for non-fiction
+  of 238 words a minute (Brysbaert M 2019, "How many words do we read per minute?", Journal of
+  Memory and Language 109:104047); with the three cases, 30 knowledge checks and a 20-question
+  assessment a quick but genuine learner records well over 90 minutes, while clicking "mark as
+  complete" through the course records a few. For this course the floor is 94 minutes.
+
+Below the floor (or with anything else missing) the learner is told exactly what is left. A
+certificate records the name, course title and the *measured* CPD time as they were when it was
+issued; issuing again returns the same certificate.
 
 The verification code is 120 random bits (24 base-32 characters), so codes cannot be guessed or
 enumerated; the public check (:func:`verify`) reveals only name, course and date, and nothing for
@@ -14,7 +29,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -27,13 +42,17 @@ from course.accounts import User
 from course.assessment import has_passed
 from course.clock import require_aware
 from course.cohorts import require_may_view
+from course.completion import completions
 from course.content import Course
 from course.permissions import Action, require
+from course.progress import answered_checks
 from course.store.db import Store
 from course.store.events import completed_modules
 from course.store.models import CertificateRow, UserRow
 
 COURSE_TITLE = "Relational Prescribing: the prescriber-patient relationship in practice"
+ACTIVE_TIME_SHARE = 0.4  # of the content's estimated study time; see the module docstring
+MIN_ACTIVE_SECONDS = 15 * 60  # one CPD quarter hour: a certificate never states 0 hours
 _CODE_BYTES = 15  # 120 bits -> 24 base-32 characters, within the 32-character column
 _GROUP = 4
 
@@ -61,14 +80,49 @@ class Completion:
     modules_total: int
     modules_left: list[str]  # titles, in course order
     assessment_passed: bool
+    checks_left: list[tuple[str, int, int]] = field(default_factory=list)  # (module title, answered, total)
+    cases_left: list[str] = field(default_factory=list)  # case titles not yet played to an ending
+    active_seconds: int = 0
+    required_seconds: int = MIN_ACTIVE_SECONDS
+
+    @property
+    def time_met(self) -> bool:
+        return self.active_seconds >= self.required_seconds
 
     @property
     def complete(self) -> bool:
-        return not self.modules_left and self.assessment_passed and self.modules_total > 0
+        return (
+            self.modules_total > 0
+            and not self.modules_left
+            and not self.checks_left
+            and not self.cases_left
+            and self.assessment_passed
+            and self.time_met
+        )
 
     def missing(self) -> list[str]:
+        """What is left, one sentence each, in the order a learner would do it."""
         left = [f"complete the module “{title}”" for title in self.modules_left]
-        return left + ([] if self.assessment_passed else ["pass the assessment"])
+        left += [
+            f"answer the knowledge checks in “{title}” ({answered} of {total} answered)"
+            for title, answered, total in self.checks_left
+        ]
+        left += [f"play the case “{title}” through to one of its endings" for title in self.cases_left]
+        if not self.assessment_passed:
+            left.append("pass the assessment")
+        if not self.time_met:
+            short = -(-(self.required_seconds - self.active_seconds) // 60)
+            left.append(
+                f"spend about {short} more minutes of active learning: {self.active_seconds // 60} of the "
+                f"{self.required_seconds // 60} minutes this certificate needs are recorded so far"
+            )
+        return left
+
+
+def active_time_floor(course: Course) -> int:
+    """Seconds of measured active time a certificate needs: see the module docstring."""
+    estimated = sum(m.meta.minutes for m in course.modules.values()) + sum(v.minutes for v in course.vignettes.values())
+    return max(MIN_ACTIVE_SECONDS, int(estimated * 60 * ACTIVE_TIME_SHARE))
 
 
 @dataclass(frozen=True)
@@ -128,12 +182,31 @@ def _certificate(row: Any) -> Certificate:
 
 
 def completion(store: Store, user: User, course: Course) -> Completion:
-    """How far the signed-in learner is from a certificate."""
+    """How far the signed-in learner is from a certificate (every part of the completion rule)."""
     require(user, Action.VIEW_OWN_PROGRESS)
     done = completed_modules(store, user.id)
     ordered = sorted(course.modules.values(), key=lambda m: (m.meta.order, m.id))
     left = [m.meta.title for m in ordered if m.id not in done]
-    return Completion(len(ordered) - len(left), len(ordered), left, has_passed(store, user))
+    answered = answered_checks(store, user, user.id)
+    checks_left = []
+    for module in ordered:
+        ids = {item.id for item in course.checks_for(module.id)}
+        if ids - answered:
+            checks_left.append((module.meta.title, len(ids & answered), len(ids)))
+    with store.read() as conn:
+        ended = completions(conn, [user.id], [("vignette", v) for v in course.vignettes])
+    cases_left = [v.title for v in course.vignettes.values() if (user.id, "vignette", v.id) not in ended]
+    active = timelog.total_seconds(timelog.time_log(store, user, user.id))
+    return Completion(
+        len(ordered) - len(left),
+        len(ordered),
+        left,
+        has_passed(store, user),
+        checks_left,
+        cases_left,
+        active,
+        active_time_floor(course),
+    )
 
 
 def _live(conn: Connection, user_id: int) -> Any:
@@ -159,7 +232,7 @@ def issue(store: Store, user: User, course: Course, *, now: datetime) -> Certifi
     status = completion(store, user, course)
     if not status.complete:
         raise NotYetComplete(status.missing())
-    minutes = timelog.total_seconds(timelog.time_log(store, user, user.id)) // 60
+    minutes = status.active_seconds // 60  # the measured time, as printed on the certificate
     with store.write() as conn:
         # Lock the learner's row so two tabs issuing at once cannot create two certificates
         # (SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs the row lock).

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from course import graph
+from course import graph, item_audit
 from course.markdown import headings, unsafe_link_schemes
 from course.problems import ContentError, Problem, Severity, format_path
 from course.schema import (
@@ -493,6 +493,9 @@ def _check_references(loaded: _Loaded) -> None:
                         "write a homogeneous, plausible distractor",
                     )
 
+    if "quizzes" not in loaded.failed_folders:
+        _check_item_cues(loaded)
+
     for term in course.glossary.values():
         file, path = loaded.where[f"glossary term:{term.id}"]
         for j, related in enumerate(term.related):
@@ -565,6 +568,32 @@ def _check_references(loaded: _Loaded) -> None:
                 (*path, "id"),
                 f"glossary term '{term.id}' is not taught by any module",
                 "add it to `concepts`",
+            )
+
+
+def _check_item_cues(loaded: _Loaded) -> None:
+    """The item audit (course.item_audit): item flaws where they are, bank cue statistics per bank."""
+    located: dict[str, tuple[str, tuple[str | int, ...]]] = {}
+    items: list[QuizItem] = []
+    for bank in loaded.course.quizzes.values():
+        file = loaded.where[f"quiz bank:{bank.id}"][0]
+        for i, item in enumerate(bank.items):
+            located.setdefault(item.id, (file, ("items", i)))
+            items.append(item)
+    for audit in item_audit.audit_course_items(items):
+        for audited in audit.items:
+            file, base = located[audited.item_id]
+            for flaw in audited.flaws():
+                loaded.warn(file, base, f"{audited.item_id}: {flaw.message}", flaw.hint)
+        if not audit.items:
+            continue
+        file, _ = min(located[i.item_id] for i in audit.items)
+        for threshold, value in audit.breaches():
+            loaded.warn(
+                file,
+                (),
+                f"{audit.name}: {threshold.name} is {value:.2f}; the limit is {threshold.limit:.2f} ({threshold.why})",
+                "`python -m course items audit` shows the statistic for every item",
             )
 
 

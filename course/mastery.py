@@ -1,16 +1,24 @@
 """Per-concept mastery for one learner, from three kinds of evidence, and the next step to take.
 
-Evidence (each counted in SQL, grouped by what it was about and whether it went well):
+Evidence is counted once, and only while it still stands (issue 14):
 
-* **Questions**: knowledge-check answers (each answer) and the final answers of submitted
-  assessment attempts (an unanswered question counts as wrong). An item is evidence for each
-  concept it is tagged with.
-* **Case choices**: a choice in a vignette is good evidence when its effects move the case's
-  variables the way their ``better`` says (alliance up, risk down, ...), poor evidence when they
-  move them the wrong way, and no evidence when they balance out. It counts for the concepts
-  the choice's feedback names.
+* **Questions**: a knowledge-check item counts once per learner, and so does a summative item.
+  The answer that counts is the first; a later answer replaces it only when it comes at least
+  :data:`EVIDENCE_SPACING` (24 hours) after the answer counted so far (:func:`counted`). Repeating
+  an answer straight after the key was shown is practice, not evidence: a day later it is a
+  retrieval from memory, which the spacing literature treats as the durable kind of learning
+  (Cepeda NJ et al. 2006, "Distributed practice in verbal recall tasks", Psychological Bulletin
+  132:354-380; Roediger HL, Karpicke JD 2006, "Test-enhanced learning", Psychological Science
+  17:249-255). In an assessment an unanswered question counts as wrong. An item is evidence for
+  each concept it is tagged with.
+* **Case choices**: a choice that was taken back with undo is not evidence. Each choice point of a
+  case counts once, by the same rule (the first standing choice there, replaced by a later one made
+  at least a day after it). A choice is good evidence when its effects move the case's variables
+  the way their ``better`` says (alliance up, risk down, ...), poor evidence when they move them
+  the wrong way, and no evidence when they balance out. It counts for the concepts the choice's
+  feedback names.
 * **Flashcards**: a review rated good or easy is good evidence for that term; "again" is poor;
-  "hard" counts as neither.
+  "hard" counts as neither (FSRS already spaces the reviews).
 
 The score is the mean of a Beta(1, 1) posterior, ``(good + 1) / (good + poor + 2)``, so one lucky
 answer does not look like mastery: a concept is *mastered* at a score of at least 0.75 with at
@@ -22,7 +30,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, func, select
 
@@ -35,6 +44,31 @@ from course.store.models import AttemptAnswerRow, AttemptItemRow, AttemptRow, Ev
 
 MASTERED_SCORE = 0.75
 MASTERED_EVIDENCE = 3
+EVIDENCE_SPACING = timedelta(hours=24)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Counted(Generic[T]):
+    """The answer that counts for one item, and from when a new answer would replace it."""
+
+    value: T
+    at: datetime
+
+    @property
+    def replaceable_from(self) -> datetime:
+        return self.at + EVIDENCE_SPACING
+
+
+def counted(answers: Iterable[tuple[datetime, T]], spacing: timedelta = EVIDENCE_SPACING) -> Counted[T] | None:
+    """The one answer that counts from ``answers`` (oldest first): the first, replaced by a later one
+    only when that comes at least ``spacing`` after the answer counted so far. None if there are none."""
+    current: Counted[T] | None = None
+    for at, value in answers:
+        if current is None or at - current.at >= spacing:
+            current = Counted(value, at)
+    return current
 
 
 @dataclass(frozen=True)
@@ -85,36 +119,71 @@ def choice_quality(vignette: Vignette, effects: dict[str, int]) -> int:
     return (balance > 0) - (balance < 0)
 
 
-def _check_rows(conn: Connection, learner_id: int) -> Iterable[Any]:
+def _by_item(rows: Iterable[Any]) -> dict[str, Counted[bool]]:
+    """(item, correct, at) rows, oldest first -> the counted answer per item."""
+    answers: dict[str, list[tuple[datetime, bool]]] = defaultdict(list)
+    for row in rows:
+        answers[str(row.item)].append((row.at, bool(row.correct)))
+    found = {item: counted(given) for item, given in answers.items()}
+    return {item: value for item, value in found.items() if value is not None}
+
+
+def check_evidence(conn: Connection, learner_id: int) -> dict[str, Counted[bool]]:
+    """Knowledge-check item id -> the answer that counts (whether it was right, and when)."""
     correct = EventRow.payload["correct"].as_boolean()
-    return conn.execute(
-        select(EventRow.object_id.label("item"), correct.label("correct"), func.count().label("n"))
-        .where(EventRow.user_id == learner_id, EventRow.verb == "check.answered")
-        .group_by(EventRow.object_id, correct)
-    ).all()
-
-
-def _assessment_rows(conn: Connection, learner_id: int) -> Iterable[Any]:
-    correct = func.coalesce(AttemptAnswerRow.chosen == AttemptItemRow.answer, False)
-    return conn.execute(
-        select(AttemptItemRow.item_id.label("item"), correct.label("correct"), func.count().label("n"))
-        .join(AttemptRow, AttemptRow.id == AttemptItemRow.attempt_id)
-        .outerjoin(AttemptAnswerRow, answer_of_item())
-        .where(AttemptRow.user_id == learner_id, AttemptRow.status == "submitted")
-        .group_by(AttemptItemRow.item_id, correct)
-    ).all()
-
-
-def _choice_rows(conn: Connection, learner_id: int) -> Iterable[Any]:
-    node = EventRow.payload["node"].as_string()
-    action = EventRow.payload["action"].as_string()
-    return conn.execute(
-        select(
-            EventRow.object_id.label("vignette"), node.label("node"), action.label("action"), func.count().label("n")
+    return _by_item(
+        conn.execute(
+            select(EventRow.object_id.label("item"), correct.label("correct"), EventRow.occurred_at.label("at"))
+            .where(EventRow.user_id == learner_id, EventRow.verb == "check.answered")
+            .order_by(EventRow.occurred_at, EventRow.id)
         )
-        .where(EventRow.user_id == learner_id, EventRow.verb == "vignette.step")
-        .group_by(EventRow.object_id, node, action)
+    )
+
+
+def _assessment_evidence(conn: Connection, learner_id: int) -> dict[str, Counted[bool]]:
+    correct = func.coalesce(AttemptAnswerRow.chosen == AttemptItemRow.answer, False)
+    return _by_item(
+        conn.execute(
+            select(AttemptItemRow.item_id.label("item"), correct.label("correct"), AttemptRow.submitted_at.label("at"))
+            .join(AttemptRow, AttemptRow.id == AttemptItemRow.attempt_id)
+            .outerjoin(AttemptAnswerRow, answer_of_item())
+            .where(AttemptRow.user_id == learner_id, AttemptRow.status == "submitted")
+            .order_by(AttemptRow.submitted_at, AttemptRow.id)
+        )
+    )
+
+
+def standing_choices(conn: Connection, learner_id: int) -> list[tuple[str, str, str, datetime]]:
+    """(vignette, node, choice, when) for every case step the learner has not taken back, oldest first.
+
+    Replays the learner's case events: a "vignette.undone" removes the latest standing choice of
+    that run; a restart begins a new run (the choices of earlier runs still stand). Continue
+    steps are not choices.
+    """
+    rows = conn.execute(
+        select(EventRow.object_id, EventRow.verb, EventRow.payload, EventRow.occurred_at)
+        .where(
+            EventRow.user_id == learner_id,
+            EventRow.object_type == "vignette",
+            EventRow.verb.in_(("vignette.started", "vignette.step", "vignette.undone")),
+        )
+        .order_by(EventRow.occurred_at, EventRow.id)
     ).all()
+    runs: dict[str, list[tuple[str, str, str, datetime]]] = defaultdict(list)
+    kept: list[tuple[str, str, str, datetime]] = []
+    for vignette, verb, payload, at in rows:
+        run = runs[vignette]
+        if verb == "vignette.started":
+            kept.extend(run)
+            runs[vignette] = []
+        elif verb == "vignette.undone":
+            if run:
+                run.pop()
+        elif payload.get("action") not in (None, "continue"):
+            run.append((vignette, str(payload.get("node")), str(payload.get("action")), at))
+    for run in runs.values():
+        kept.extend(run)
+    return sorted(kept, key=lambda step: step[3])
 
 
 def _card_rows(conn: Connection, learner_id: int) -> Iterable[Any]:
@@ -153,34 +222,39 @@ def concept_mastery(store: Store, viewer: User, learner_id: int, course: Course)
     items = course.items()
     tally = _Tally()
     with store.read() as conn:
-        for row in _check_rows(conn, learner_id):
-            item = items.get(row.item)
+        for item_id, answer in check_evidence(conn, learner_id).items():
+            item = items.get(item_id)
             if item is not None:
-                tally.add(item.concepts, "question", f"{item.id} ({item.module})", bool(row.correct), int(row.n))
-        for row in _assessment_rows(conn, learner_id):
-            item = items.get(row.item)
+                tally.add(item.concepts, "question", f"{item.id} ({item.module})", answer.value, 1)
+        for item_id, answer in _assessment_evidence(conn, learner_id).items():
+            item = items.get(item_id)
             if item is not None:
-                tally.add(item.concepts, "assessment", item.id, bool(row.correct), int(row.n))
-        for row in _choice_rows(conn, learner_id):
-            _tally_choice(tally, course, row)
+                tally.add(item.concepts, "assessment", item.id, answer.value, 1)
+        per_point: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
+        for vignette, node, choice, at in standing_choices(conn, learner_id):
+            per_point[(vignette, node)].append((at, choice))
+        for (vignette, node), choices in per_point.items():
+            chosen = counted(choices)
+            if chosen is not None:
+                _tally_choice(tally, course, vignette, node, chosen.value)
         for row in _card_rows(conn, learner_id):
             if row.rating in ("good", "easy", "again") and row.term in course.glossary:
                 tally.add([row.term], "flashcard", row.term, row.rating != "again", int(row.n))
     return tally.result(course)
 
 
-def _tally_choice(tally: _Tally, course: Course, row: Any) -> None:
-    vignette = course.vignettes.get(row.vignette)
-    node = next((n for n in vignette.nodes if n.id == row.node), None) if vignette is not None else None
+def _tally_choice(tally: _Tally, course: Course, vignette_id: str, node_id: str, choice_id: str) -> None:
+    vignette = course.vignettes.get(vignette_id)
+    node = next((n for n in vignette.nodes if n.id == node_id), None) if vignette is not None else None
     if vignette is None or not isinstance(node, ChoiceNode):
         return
-    choice = next((c for c in node.choices if c.id == row.action), None)
+    choice = next((c for c in node.choices if c.id == choice_id), None)
     if choice is None:
         return  # a choice since removed from the content: no longer evidence of anything
     quality = choice_quality(vignette, choice.effects)
     if quality:
         what = f"{vignette.title}: {node.title or node.id}, '{choice.label}'"
-        tally.add(choice.concepts, "case choice", what, quality > 0, int(row.n))
+        tally.add(choice.concepts, "case choice", what, quality > 0, 1)
 
 
 def next_step(course: Course, mastery: list[ConceptMastery], completed: set[str]) -> NextStep | None:

@@ -207,6 +207,12 @@ class AttemptRow(Base):
     correct: Mapped[int | None] = mapped_column(Integer)
     total: Mapped[int] = mapped_column(Integer)
     passed: Mapped[bool | None] = mapped_column(Boolean)
+    # The retake rule in force when the attempt started (COURSE_RETAKE_LIMIT, 0 = no limit, and
+    # COURSE_RETAKE_COOLDOWN_HOURS in minutes); NULL for attempts from before revision 0006.
+    retake_limit: Mapped[int | None] = mapped_column(Integer)
+    retake_cooldown_minutes: Mapped[int | None] = mapped_column(Integer)
+    # How many questions had an answer when it was submitted (NULL while open, and before 0006).
+    answered: Mapped[int | None] = mapped_column(Integer)
 
 
 class AttemptAnswerRow(Base):

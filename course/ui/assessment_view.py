@@ -1,4 +1,10 @@
-"""The summative assessment page: start or resume, answer (saved at once), submit once, review."""
+"""The summative assessment page: start or resume, answer (saved at once), submit once, review.
+
+What a review may show comes from the engine (``assessment.review``, ruled by
+``assessment.may_reveal_key``): until the learner passes, the key of a question that can be drawn
+again is never on the page, only whether their own answer was right and the rationale of the
+option they chose.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,15 @@ import streamlit as st
 
 from course import assessment
 from course.accounts import User
-from course.assessment import Attempt, AttemptStatus, PaperItem, Settings
+from course.assessment import Attempt, AttemptStatus, ItemReview, PaperItem, RetakeStatus, Settings, Verdict
 from course.clock import utcnow
 from course.content import Course
+from course.formatting import format_datetime, format_percent
 from course.lti import grades as lti_grades
 from course.schema import Option, QuizItem
 from course.ui import resources, review_view
 from course.ui.forms import query_id
+from course.ui.session import person_zone
 
 PAGE = "course/ui/pages/assessment.py"
 
@@ -24,29 +32,53 @@ def show(user: User, course: Course) -> None:
     st.title("Assessment")
     review_id = st.query_params.get("review")
     if review_id is not None:
-        _review(user, course, review_id)
+        _review(user, course, review_id, settings)
         return
     current = assessment.open_attempt(store, user)
     if current is not None:
         _sitting(user, course, current.id)
         return
     past = assessment.history(store, user)
+    status = assessment.retake_status(store, user, settings, now=utcnow())
     st.write(
         f"{settings.items} single-best-answer questions drawn across the course's learning objectives. "
         f"The pass mark is {settings.pass_mark_percent}%. Each answer is saved the moment you choose it, so you "
-        "can close the page and come back; you submit once, then see every question with its explanation."
+        "can close the page and come back; you submit once. Afterwards you see which of your answers were "
+        "right and why; every answer and explanation is shown once you have passed."
     )
-    if any(a.passed for a in past):
+    st.caption(_rule(settings))
+    if status.passed:
         st.success("You have passed the assessment.", icon=":material/verified:")
-    label = "Start a new attempt" if past else "Start the assessment"
-    if st.button(label, type="primary", key="start-attempt"):
-        try:
-            assessment.start_attempt(store, user, course, settings, now=utcnow())
-        except assessment.AssessmentError as exc:
-            st.error(str(exc))
-            return
-        st.rerun()
+    elif not status.allowed:
+        st.info(_not_yet(status), icon=":material/schedule:")
+    else:
+        if past and status.left is not None:
+            st.caption(f"Attempts left: {status.left} of {status.limit}.")
+        label = "Start a new attempt" if past else "Start the assessment"
+        if st.button(label, type="primary", key="start-attempt"):
+            try:
+                assessment.start_attempt(store, user, course, settings, now=utcnow())
+            except assessment.AssessmentError as exc:
+                st.error(str(exc))
+                return
+            st.rerun()
     _history(past)
+
+
+def _rule(settings: Settings) -> str:
+    attempts = f"up to {settings.retake_limit} attempts" if settings.retake_limit else "as many attempts as you need"
+    wait = (
+        f", at least {settings.retake_cooldown_hours} hours apart so you can revise in between"
+        if settings.retake_cooldown_hours
+        else ""
+    )
+    return f"You may take {attempts}{wait}. An attempt counts once it is submitted, even a blank one."
+
+
+def _not_yet(status: RetakeStatus) -> str:
+    if status.next_at is not None:
+        return f"{status.reason} You can start it from {format_datetime(status.next_at, person_zone())}."
+    return status.reason
 
 
 def _history(past: list[Attempt]) -> None:
@@ -54,10 +86,11 @@ def _history(past: list[Attempt]) -> None:
     if not finished:
         return
     st.subheader("Your attempts")
+    tz = person_zone()
     table = pd.DataFrame(
         [
             {
-                "Started": a.started_at.strftime("%d %b %Y %H:%M"),
+                "Started": format_datetime(a.started_at, tz),
                 "Score": f"{a.correct} / {a.total}" if a.correct is not None else "—",
                 "Result": "Passed"
                 if a.passed
@@ -73,7 +106,7 @@ def _history(past: list[Attempt]) -> None:
         if attempt.status is AttemptStatus.SUBMITTED:
             st.page_link(
                 PAGE,
-                label=f"Review the attempt of {attempt.started_at:%d %b %Y %H:%M}",
+                label=f"Review the attempt of {format_datetime(attempt.started_at, tz)}",
                 query_params={"review": str(attempt.id)},
                 icon=":material/fact_check:",
             )
@@ -115,20 +148,35 @@ def _status(user: User, attempt_id: int) -> None:
         st.rerun()
     if "assessment-error" in st.session_state:
         st.error(st.session_state.pop("assessment-error"))
-    answered = sum(1 for p in attempt.paper if p.item_id in attempt.answers)
-    st.progress(answered / attempt.total, text=f"{answered} of {attempt.total} answered · saved as you go")
+    st.progress(
+        attempt.answered / attempt.total, text=f"{attempt.answered} of {attempt.total} answered · saved as you go"
+    )
 
 
 @st.fragment(key=FINISH_FRAGMENT)
 def _finish(user: User, attempt_id: int) -> None:
     attempt = assessment.get_attempt(resources.store(), user, attempt_id)
-    missing = attempt.total - sum(1 for p in attempt.paper if p.item_id in attempt.answers)
+    missing = attempt.total - attempt.answered
     if missing:
         st.warning(f"{missing} question{'s are' if missing > 1 else ' is'} unanswered; unanswered questions score 0.")
+    incomplete = assessment.cannot_pass(attempt.answered, attempt.total, attempt.pass_mark_percent)
     confirm = st.checkbox("I have finished and want my attempt marked", key=f"confirm-{attempt.id}")
+    anyway = True
+    if incomplete:
+        st.error(str(assessment.IncompleteSubmission(attempt.answered, attempt.total, attempt.pass_mark_percent)))
+        anyway = st.checkbox(
+            "Submit anyway: I understand this attempt cannot pass and counts as one of my attempts",
+            key=f"confirm-incomplete-{attempt.id}",
+        )
     cols = st.columns(2)
-    if cols[0].button("Submit for marking", type="primary", disabled=not confirm, key="submit-attempt"):
-        graded = assessment.submit(resources.store(), user, attempt.id, now=utcnow())
+    if cols[0].button("Submit for marking", type="primary", disabled=not (confirm and anyway), key="submit-attempt"):
+        try:
+            graded = assessment.submit(
+                resources.store(), user, attempt.id, now=utcnow(), confirm_incomplete=incomplete and anyway
+            )
+        except assessment.AssessmentError as exc:  # answers changed in another tab since this was drawn
+            st.error(str(exc))
+            return
         lti_grades.send_soon(resources.store(), user.id)  # the LMS gradebook, if the learner came from one
         st.query_params["review"] = str(graded.id)
         st.rerun()
@@ -155,41 +203,62 @@ def _question(user: User, item: QuizItem | None, attempt: Attempt, paper_item: P
     )
 
 
-def _review(user: User, course: Course, review_id: str) -> None:
+_VERDICT = {Verdict.CORRECT: "Correct", Verdict.INCORRECT: "Incorrect", Verdict.UNANSWERED: "Not answered"}
+
+
+def _review(user: User, course: Course, review_id: str, settings: Settings) -> None:
     st.page_link(PAGE, label="Back to the assessment", icon=":material/arrow_back:")
     attempt_id = query_id(review_id)
     try:
         if attempt_id is None:
-            raise assessment.AssessmentError("not an attempt id")
-        attempt = assessment.get_attempt(resources.store(), user, attempt_id)
-    except assessment.AssessmentError:
+            raise assessment.AttemptNotFound()
+        shown = assessment.review(resources.store(), user, course, attempt_id, settings, now=utcnow())
+    except assessment.AttemptNotFound:
         st.error("There is no such attempt.")
         return
-    if attempt.status is not AttemptStatus.SUBMITTED:
-        st.info("This attempt has not been submitted, so there is nothing to review yet.")
+    except assessment.AssessmentError as exc:
+        st.info(str(exc))
         return
-    bank = assessment.summative_items(course)
-    percent = 100 * (attempt.correct or 0) / attempt.total if attempt.total else 0
-    outcome = f"{attempt.correct} of {attempt.total} ({percent:.0f}%); the pass mark is {attempt.pass_mark_percent}%."
+    attempt = shown.attempt
+    correct = attempt.correct or 0
+    outcome = (
+        f"{correct} of {attempt.total} ({format_percent(correct, attempt.total)}); "
+        f"the pass mark is {attempt.pass_mark_percent}%."
+    )
     (st.success if attempt.passed else st.error)(("Passed: " if attempt.passed else "Not passed: ") + outcome)
     review_view.objective_summary(course, attempt)
-    for number, paper_item in enumerate(attempt.paper, start=1):
-        item = bank.get(paper_item.item_id)
-        chosen = attempt.answers.get(paper_item.item_id)
-        with st.container(border=True):
-            if item is None:
-                st.caption(f"{number}. This question is no longer in the bank.")
-                continue
-            right = chosen == paper_item.answer
-            st.markdown(f"**{number}.** {item.stem}")
-            st.caption(
-                ("Correct" if right else "Incorrect" if chosen else "Not answered")
-                + (f" · you chose {paper_item.letter(chosen)}" if chosen else "")
-                + f" · the answer is {paper_item.letter(paper_item.answer)}"
-            )
-            options: dict[str, Option] = {o.key: o for o in item.options}
-            for key in paper_item.options:
-                option = options[key]
-                mark = "✓" if key == paper_item.answer else "✗"
-                you = " (your answer)" if key == chosen else ""
-                st.markdown(f"{mark} **{paper_item.letter(key)}. {option.text}**{you} — {option.rationale}")
+    if not shown.full:
+        st.info(
+            "You can see which of your answers were right and the explanation of each option you chose. The answers "
+            "to the other questions stay hidden because those questions can come up again in a later attempt; "
+            "once you pass, every answer and explanation is shown here.",
+            icon=":material/lock:",
+        )
+        if not shown.retake.allowed and not shown.retake.passed:
+            st.caption(_not_yet(shown.retake))
+    bank = course.items()
+    for reviewed in shown.items:
+        _reviewed_item(bank.get(reviewed.item_id), reviewed)
+
+
+def _reviewed_item(item: QuizItem | None, reviewed: ItemReview) -> None:
+    with st.container(border=True):
+        if item is None:
+            st.caption(f"{reviewed.number}. This question is no longer in the bank.")
+            return
+        st.markdown(f"**{reviewed.number}.** {item.stem}")
+        caption = _VERDICT[reviewed.verdict]
+        if reviewed.chosen is not None:
+            caption += f" · you chose {reviewed.letter(reviewed.chosen)}"
+        if reviewed.key is not None:
+            caption += f" · the answer is {reviewed.letter(reviewed.key)}"
+        st.caption(caption)
+        options: dict[str, Option] = {o.key: o for o in item.options}
+        for key in reviewed.options:
+            option = options[key]
+            you = " (your answer)" if key == reviewed.chosen else ""
+            mark = ("✓ " if key == reviewed.key else "✗ ") if reviewed.key is not None else ""
+            if key in reviewed.rationales:
+                st.markdown(f"{mark}**{reviewed.letter(key)}. {option.text}**{you} — {option.rationale}")
+            else:
+                st.markdown(f"{reviewed.letter(key)}. {option.text}")

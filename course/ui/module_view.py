@@ -8,9 +8,11 @@ from course import progress
 from course.accounts import User
 from course.clock import utcnow
 from course.content import Course, Module
+from course.formatting import format_datetime
 from course.schema import QuizItem
 from course.ui import resources
 from course.ui.glossary_view import linked_module_html
+from course.ui.session import person_zone
 
 MODULES_PAGE = "course/ui/pages/modules.py"
 
@@ -89,28 +91,65 @@ def _mark(user: User, module: Module, complete: bool) -> None:
 
 @st.fragment
 def _knowledge_check(user: User, course: Course, item: QuizItem, number: int) -> None:
-    """A fragment: answering one check reruns only this block, not the whole module page."""
-    labels = {o.key: o.text for o in item.options}
-    with st.form(f"check-{item.id}"):
-        chosen = st.radio(
-            f"{number}. {item.stem}",
-            list(labels),
-            format_func=labels.__getitem__,
-            index=None,
-            key=f"pick-{item.id}",
+    """A fragment: answering one check reruns only this block, not the whole module page.
+
+    Once answered, the learner's recorded answer and its feedback are shown, also after a reload
+    (from the event log, not the session). "Answer again" brings the question back; a new answer
+    is always recorded, but counts towards mastery only from a day after the answer that counts now
+    (``course.mastery``), and the page says so.
+    """
+    store = resources.store()
+    retry = f"retry-{item.id}"
+    record = progress.check_records(store, user, [item]).get(item.id)
+    if record is None or st.session_state.get(retry):
+        labels = {o.key: o.text for o in item.options}
+        with st.form(f"check-{item.id}"):
+            chosen = st.radio(
+                f"{number}. {item.stem}",
+                list(labels),
+                format_func=labels.__getitem__,
+                index=None,
+                key=f"pick-{item.id}",
+            )
+            submitted = st.form_submit_button("Check answer")
+        if submitted and chosen is None:
+            st.warning("Choose an answer first.")
+        if not (submitted and chosen is not None):
+            return
+        progress.answer_check(store, user, course, item, chosen, position=number, now=utcnow())
+        st.session_state.pop(retry, None)
+        record = progress.check_records(store, user, [item]).get(item.id)
+        if record is None:
+            return
+    else:
+        st.markdown(f"**{number}.** {item.stem}")
+    _check_result(item, record)
+    st.button("Answer again", key=f"again-{item.id}", icon=":material/replay:", on_click=_retry, args=(retry,))
+
+
+def _retry(flag: str) -> None:
+    st.session_state[flag] = True
+
+
+def _check_result(item: QuizItem, record: progress.CheckRecord) -> None:
+    picked = next((o for o in item.options if o.key == record.chosen), None)
+    if picked is None:  # an option since removed from the content
+        st.info("Your earlier answer is no longer one of this question's options; try it again.")
+        return
+    tz = person_zone()
+    st.markdown(f"Your answer: **{picked.text}**")
+    (st.success if record.correct else st.error)(("Right. " if record.correct else "Not quite. ") + picked.rationale)
+    with st.expander("Why each option is right or wrong"):
+        for option in item.options:
+            mark = "✓" if option.key == item.answer else "✗"
+            st.markdown(f"**{mark} {option.text}** — {option.rationale}")
+    later = record.counts_again_from
+    st.caption(
+        f"Answered {format_datetime(record.answered_at, tz)}. "
+        + (
+            f"Answering again now is practice; a new answer counts towards your mastery from "
+            f"{format_datetime(later, tz)}."
+            if utcnow() < later
+            else "A new answer now would count towards your mastery."
         )
-        submitted = st.form_submit_button("Check answer")
-    if submitted and chosen is None:
-        st.warning("Choose an answer first.")
-    elif submitted and chosen is not None:
-        correct = progress.answer_check(resources.store(), user, course, item, chosen, position=number, now=utcnow())
-        st.session_state[f"result-{item.id}"] = (chosen, correct)
-    result = st.session_state.get(f"result-{item.id}")
-    if result:
-        chosen_key, correct = result
-        picked = next(o for o in item.options if o.key == chosen_key)
-        (st.success if correct else st.error)(("Right. " if correct else "Not quite. ") + picked.rationale)
-        with st.expander("Why each option is right or wrong"):
-            for option in item.options:
-                mark = "✓" if option.key == item.answer else "✗"
-                st.markdown(f"**{mark} {option.text}** — {option.rationale}")
+    )

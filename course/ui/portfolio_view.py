@@ -97,12 +97,17 @@ def render_certificate(store: Store, user: User, course: Course) -> None:
         if not status.complete:
             st.info(
                 f"Your certificate is issued once every module is complete ({status.modules_done} of "
-                f"{status.modules_total} so far) and you have passed the assessment."
+                f"{status.modules_total} so far) with its knowledge checks answered, every case has been played "
+                f"to an ending, you have passed the assessment, and at least {status.required_seconds // 60} "
+                "minutes of active learning are recorded."
             )
             for step in status.missing():
                 st.markdown(f"- To do: {plain(step)}")
             return
-        st.success("You have met the completion rule: every module complete and the assessment passed.")
+        st.success(
+            "You have met the completion rule: every module and its knowledge checks, every case, the assessment "
+            f"and {status.active_seconds // 60} minutes of active learning."
+        )
         if not st.button("Issue my certificate", type="primary", icon=":material/workspace_premium:"):
             return
         try:

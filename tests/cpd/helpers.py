@@ -13,11 +13,11 @@ from course.flashcards import Rating
 from course.reflections import save_reflection, write_structured
 from course.store.db import Store
 from course.store.models import CohortMemberRow, CohortRow
-from course.vignette import CONTINUE
+from course.vignette import CONTINUE, choices_offered
 from tests.content.fixtures import GOOD
 
 COURSE: Course = load_course(GOOD).course
-SETTINGS = assessment.Settings(items=5, pass_mark_percent=80)
+SETTINGS = assessment.Settings(items=5, pass_mark_percent=80, retake_limit=0, retake_cooldown_hours=0)
 REASON = "because he kept pushing me and I felt cornered"
 FEELINGS = "I felt helpless and wanted the appointment to end."
 
@@ -72,14 +72,39 @@ def pass_assessment(store: Store, user: User, now: datetime) -> assessment.Attem
     return assessment.submit(store, user, attempt.id, now=now + timedelta(minutes=10))
 
 
+def play_to_an_ending(store: Store, user: User, course: Course, vignette_id: str, at: datetime) -> datetime:
+    """Play a case from its start to an ending, a minute per step, always taking the first choice."""
+    vignette = course.vignettes[vignette_id]
+    state = play.begin(store, user, vignette, course.version_of("vignette", vignette.id), now=at)
+    while True:
+        at += timedelta(minutes=1)
+        node = next(n for n in vignette.nodes if n.id == state.node)
+        if node.kind == "ending":
+            return at
+        if node.kind == "reflection":
+            save_reflection(
+                store, user, object_type="vignette", object_id=vignette.id, node_id=node.id,
+                prompts=list(node.prompts), answers=["A thought." for _ in node.prompts],
+                content_version=course.version, now=at,
+            )  # fmt: skip
+        action = choices_offered(vignette, state)[0].id if node.kind == "choice" else CONTINUE
+        state = play.act(store, user, vignette, state, action, now=at)
+
+
 def complete_course(store: Store, user: User, now: datetime) -> datetime:
-    """Read and complete every module (with time between clicks), then pass the assessment."""
+    """Everything the completion rule asks: read and complete every module (with time between clicks),
+    answer its knowledge checks, play every case to an ending, then pass the assessment."""
     at = now
     for module in COURSE.modules.values():
         progress.record_module_view(store, user, module, now=at)
         at += timedelta(minutes=12)
+        for position, item in enumerate(COURSE.checks_for(module.id), start=1):
+            progress.answer_check(store, user, COURSE, item, item.answer, position=position, now=at)
+            at += timedelta(minutes=1)
         progress.set_module_complete(store, user, module, True, now=at)
         at += timedelta(minutes=1)
+    for vignette_id in COURSE.vignettes:
+        at = play_to_an_ending(store, user, COURSE, vignette_id, at)
     pass_assessment(store, user, at)
     return at + timedelta(minutes=20)
 

@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from course import certificates, cohorts
+from course import certificates, cohorts, progress
 from course.accounts import Role
-from course.certificates import NotYetComplete, certificate_of, completion, issue, verify
+from course.certificates import NotYetComplete, active_time_floor, certificate_of, completion, issue, verify
 from course.permissions import PermissionDenied
 from course.privacy import delete_account
 from course.store.db import Store
-from tests.cpd.helpers import COURSE, complete_course, pass_assessment, person
+from tests.cpd.helpers import COURSE, complete_course, pass_assessment, person, play_to_an_ending
 
 
 def test_no_certificate_until_every_module_is_complete_and_the_assessment_passed(store: Store, now: datetime) -> None:
@@ -36,6 +36,51 @@ def test_no_certificate_until_every_module_is_complete_and_the_assessment_passed
     with pytest.raises(NotYetComplete):
         issue(store, learner, COURSE, now=now)
     assert certificate_of(store, learner, learner.id) is None
+
+
+def test_marking_modules_complete_without_checks_cases_or_time_does_not_issue_a_certificate(
+    store: Store, now: datetime
+) -> None:
+    """The issue's empty certificate: pass, press "Mark as complete" on every module, ask for it."""
+    learner = person(store, now, "lee@example.org")
+    pass_assessment(store, learner, now)
+    at = now + timedelta(minutes=11)
+    for module in COURSE.modules.values():
+        progress.set_module_complete(store, learner, module, True, now=at)
+        at += timedelta(seconds=5)
+    with pytest.raises(NotYetComplete) as refused:
+        issue(store, learner, COURSE, now=at)
+    missing = refused.value.missing
+    assert "answer the knowledge checks in “A first module” (0 of 2 answered)" in missing
+    assert "answer the knowledge checks in “A second module” (0 of 2 answered)" in missing
+    assert "play the case “A fixture case” through to one of its endings" in missing
+    assert any(m.startswith("spend about ") and "of the 15 minutes this certificate needs" in m for m in missing)
+    assert "pass the assessment" not in missing and not [m for m in missing if m.startswith("complete the module")]
+
+    # Doing the checks and the case is still not enough without the time: a click-through is refused.
+    for module in COURSE.modules.values():
+        for item in COURSE.checks_for(module.id):
+            progress.answer_check(store, learner, COURSE, item, item.answer, position=1, now=at)
+            at += timedelta(seconds=5)
+    status = completion(store, learner, COURSE)
+    assert not status.checks_left and status.active_seconds < active_time_floor(COURSE)
+    assert certificate_of(store, learner, learner.id) is None
+
+    # Real engagement: time on the case brings the measured time over the floor.
+    at = play_to_an_ending(store, learner, COURSE, "case", at + timedelta(minutes=14))
+    status = completion(store, learner, COURSE)
+    assert not status.cases_left
+    if not status.time_met:  # one more spell of reading, then the certificate
+        progress.record_module_view(store, learner, COURSE.modules["first"], now=at)
+        at += timedelta(minutes=15)
+        progress.record_module_view(store, learner, COURSE.modules["first"], now=at)
+    cert = issue(store, learner, COURSE, now=at)
+    assert cert.cpd_minutes * 60 >= active_time_floor(COURSE) and cert.cpd_hours > 0
+
+
+def test_a_certificate_never_states_zero_hours() -> None:
+    assert active_time_floor(COURSE) >= 15 * 60  # the fixture course estimates only 20 minutes
+    assert certificates.timelog.cpd_hours(active_time_floor(COURSE)) >= 0.25
 
 
 def test_issuing_twice_returns_the_same_certificate_and_the_code_verifies(store: Store, now: datetime) -> None:

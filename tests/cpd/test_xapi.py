@@ -131,7 +131,7 @@ def test_nothing_is_lost_while_the_lrs_is_down(store: Store, now: datetime) -> N
 
     # Ten seconds later those ten are not due yet: the rest are tried (and fail).
     second = xapi.send_pending(store, lrs, now + timedelta(seconds=10), config=CONFIG, batch_size=10)
-    assert second.deferred == total - 10 and lrs.calls == 2
+    assert second.deferred == min(total - 10, 10) and lrs.calls == 2
     # Still down a minute later: the first ten are tried a second time and wait twice as long.
     xapi.send_pending(store, lrs, now + timedelta(minutes=1), config=CONFIG, batch_size=10)
     retried = [r for r in _outbox(store) if r.attempts == 2]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from course import assessment, cohorts
+from course import assessment, cohorts, progress
 from course.accounts import Role, User
 from course.content import Course, load_course
-from course.mastery import MASTERED_EVIDENCE, choice_quality, concept_mastery, next_step
+from course.mastery import EVIDENCE_SPACING, MASTERED_EVIDENCE, choice_quality, concept_mastery, counted, next_step
 from course.permissions import PermissionDenied
 from course.schema import ChoiceNode
 from course.store.db import Store
@@ -66,7 +66,7 @@ def test_mastery_combines_questions_assessment_case_choices_and_cards(
     attempt = assessment.start_attempt(store, ann, course, assessment.Settings(items=5, pass_mark_percent=80), now=now)
     first = attempt.paper[0]
     assessment.save_answer(store, ann, attempt.id, first.item_id, first.answer, answered_at=now)
-    assessment.submit(store, ann, attempt.id, now=now + timedelta(minutes=1))
+    assessment.submit(store, ann, attempt.id, now=now + timedelta(minutes=1), confirm_incomplete=True)
     # A good and a poor case choice.
     good = bad = None
     for vignette in course.vignettes.values():
@@ -76,7 +76,8 @@ def test_mastery_combines_questions_assessment_case_choices_and_cards(
                     quality = choice_quality(vignette, choice.effects)
                     if choice.concepts and quality > 0 and good is None:
                         good = (vignette.id, node.id, choice)
-                    if choice.concepts and quality < 0 and bad is None:
+                    # A different choice point: two choices at one point would count once (issue 14).
+                    if choice.concepts and quality < 0 and bad is None and (good is None or good[1] != node.id):
                         bad = (vignette.id, node.id, choice)
     assert good is not None and bad is not None
     _step(store, ann, good[0], good[1], good[2].id, now)
@@ -100,7 +101,7 @@ def test_mastery_combines_questions_assessment_case_choices_and_cards(
     sources = {e.source for e in found[concept].evidence_items}
     assert {"question", "flashcard"} <= sources
     question = next(e for e in found[concept].evidence_items if e.source == "question")
-    assert (question.good, question.poor) == (1, 1)
+    assert (question.good, question.poor) == (1, 0)  # the item counts once: its first answer
     card = next(e for e in found[concept].evidence_items if e.source == "flashcard")
     assert (card.good, card.poor) == (1, 1)
     first_item = course.items()[first.item_id]
@@ -165,3 +166,85 @@ def test_only_the_learner_or_their_educator_sees_mastery(
     cohort = cohorts.create_cohort(store, tess, "G", now=now)
     cohorts.add_member(store, tess, cohort.id, ann.id, now=now)
     assert len(concept_mastery(store, tess, ann.id, course)) == len(course.glossary)
+
+
+# --- evidence counted once (issue 14) -------------------------------------------------------------
+
+
+def _evidence(store: Store, user: User, course: Course, source: str) -> dict[str, tuple[int, int]]:
+    found = concept_mastery(store, user, user.id, course)
+    return {
+        m.concept_id: (sum(e.good for e in m.evidence_items if e.source == source),
+                       sum(e.poor for e in m.evidence_items if e.source == source))
+        for m in found
+    }  # fmt: skip
+
+
+def test_the_counted_answer_is_the_first_until_a_spaced_one_replaces_it(now: datetime) -> None:
+    assert counted([]) is None
+    answers = [(now, "wrong"), (now + timedelta(minutes=1), "right"), (now + timedelta(hours=23), "right")]
+    assert counted(answers) is not None and counted(answers).value == "wrong"  # type: ignore[union-attr]
+    later = [*answers, (now + EVIDENCE_SPACING, "right")]
+    kept = counted(later)
+    assert kept is not None and kept.value == "right" and kept.replaceable_from == now + 2 * EVIDENCE_SPACING
+
+
+def test_a_repeated_knowledge_check_answer_after_the_key_is_shown_does_not_raise_mastery(
+    store: Store, now: datetime, course: Course, person: Callable[..., User]
+) -> None:
+    """The issue's case: a wrong answer shows the key; pressing "Check answer" five more times with it."""
+    ann = person("ann")
+    check = next(i for i in course.items().values() if i.module and len(i.concepts) >= 1)
+    wrong = next(o.key for o in check.options if o.key != check.answer)
+    progress.answer_check(store, ann, course, check, wrong, position=1, now=now)
+    after_one = {m.concept_id: m for m in concept_mastery(store, ann, ann.id, course)}
+    for n in range(1, 6):
+        progress.answer_check(store, ann, course, check, check.answer, position=1, now=now + timedelta(seconds=10 * n))
+    after_six = {m.concept_id: m for m in concept_mastery(store, ann, ann.id, course)}
+    for concept in check.concepts:
+        assert after_six[concept].score == after_one[concept].score
+        assert (after_six[concept].good, after_six[concept].poor) == (0, 1)
+        assert not after_six[concept].mastered
+    # A day later the answer is a retrieval, not a copy of the key: it replaces the first, once.
+    progress.answer_check(store, ann, course, check, check.answer, position=1, now=now + EVIDENCE_SPACING)
+    spaced = _evidence(store, ann, course, "question")
+    assert all(spaced[c] == (1, 0) for c in check.concepts)
+
+
+def test_choices_taken_back_with_undo_are_not_evidence(
+    store: Store, now: datetime, course: Course, person: Callable[..., User]
+) -> None:
+    ann = person("ann")
+    pair = next(
+        (vignette, node, good, bad)
+        for vignette in course.vignettes.values()
+        for node in vignette.nodes
+        if isinstance(node, ChoiceNode)
+        for good in node.choices
+        for bad in node.choices
+        if set(good.concepts) & set(bad.concepts)
+        and choice_quality(vignette, good.effects) > 0 and choice_quality(vignette, bad.effects) < 0
+    )  # fmt: skip
+    vignette, node, good, bad = pair
+    shared = set(good.concepts) & set(bad.concepts)
+
+    def event(verb: str, payload: dict[str, object], when: datetime) -> None:
+        record_event(
+            store, user_id=ann.id, verb=verb, object_type="vignette", object_id=vignette.id,
+            content_version="v", payload=payload, now=when,
+        )  # fmt: skip
+
+    event("vignette.started", {"node": vignette.start, "values": {}}, now)
+    _step(store, ann, vignette.id, node.id, bad.id, now + timedelta(minutes=1))
+    event("vignette.undone", {"node": node.id, "choice": bad.id, "from": "x"}, now + timedelta(minutes=2))
+    _step(store, ann, vignette.id, node.id, good.id, now + timedelta(minutes=3))
+    first = _evidence(store, ann, course, "case choice")
+    assert all(first[c] == (1, 0) for c in shared)  # the undone poor choice left no trace
+    # Replaying the case at once and choosing badly does not replace the standing choice...
+    event("vignette.started", {"node": vignette.start, "values": {}}, now + timedelta(minutes=4))
+    _step(store, ann, vignette.id, node.id, bad.id, now + timedelta(minutes=5))
+    assert _evidence(store, ann, course, "case choice") == first
+    # ...a choice made a day or more later does.
+    _step(store, ann, vignette.id, node.id, bad.id, now + timedelta(minutes=3) + EVIDENCE_SPACING)
+    later = _evidence(store, ann, course, "case choice")
+    assert all(later[c] == (0, 1) for c in shared)

@@ -107,19 +107,20 @@ def test_every_bank_survives_export_and_import_unchanged() -> None:
 HANDWRITTEN = """// A bank written by hand in Moodle's own style, without the course's metadata.
 $CATEGORY: $course$/top/Imported
 
-::Dose question::What is the usual
-  starting dose? {
-  =5 mg#Right, the usual start.
-  ~10 mg#Too much to start with.
+::Dose question::Mr Z agrees to try the new tablet and asks
+  what he would start on. Which starting dose is usual? {
+  =10 mg#Right, the usual start.
+  ~5 mg#Lower than the usual start.
   ~[markdown]**20 mg**#Far *too* much.
 }
 
-[markdown]A question without a title\\: escaped colon {=one#a ~two#b ~three#c ####General feedback}
+[markdown]A question without a title\\: escaped colon. Which term names what the prescriber feels? {
+=countertransference#a ~transference#b ~projective identification#c ####General feedback}
 
-::Tricky \\: title::[plain]Plain   text \\{with braces\\} and \\= sign{
-~a#x
+::Tricky \\: title::[plain]Plain   text \\{with braces\\} and \\= sign. Which option is right?{
+~aaaaaaa#x
 =b \\# hash#y\\nnewline
-~c#z
+~cccccccccccc#z
 }
 """
 

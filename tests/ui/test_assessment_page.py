@@ -22,6 +22,8 @@ PAGE = "course/ui/pages/assessment.py"
 def five_questions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COURSE_ASSESSMENT_ITEMS", "5")
     monkeypatch.setenv("COURSE_PASS_MARK", "80")
+    monkeypatch.setenv("COURSE_RETAKE_LIMIT", "0")  # retakes at once; the rule has its own tests below
+    monkeypatch.setenv("COURSE_RETAKE_COOLDOWN_HOURS", "0")
 
 
 def answer_all(at: AppTest, store: Store, user: User, *, right: int) -> None:
@@ -33,8 +35,15 @@ def answer_all(at: AppTest, store: Store, user: User, *, right: int) -> None:
 
 
 def submit(at: AppTest) -> None:
+    """Tick the confirmation(s) shown (a second one appears when the attempt cannot pass) and submit."""
     at.checkbox[0].check().run()
+    for box in at.checkbox[1:]:
+        box.check().run()
     at.button(key="submit-attempt").click().run()
+
+
+def rationale_lines(at: AppTest) -> list[str]:
+    return [t for t in texts(at.markdown) if " — " in t]
 
 
 def test_fail_retake_and_pass_with_a_review_of_every_rationale(app_store: Store, make_user: MakeUser) -> None:
@@ -49,9 +58,15 @@ def test_fail_retake_and_pass_with_a_review_of_every_rationale(app_store: Store,
     submit(at)
     assert not at.exception
     assert texts(at.error)[0] == "Not passed: 3 of 5 (60%); the pass mark is 80%."
-    rationale_lines = [t for t in texts(at.markdown) if " — " in t]
-    assert len(rationale_lines) == 25  # five options with a rationale for each of five questions
-    assert sum("(your answer)" in t for t in rationale_lines) == 5
+    # Not passed: the verdict and the rationale of the chosen option only, and no key at all.
+    failed = rationale_lines(at)
+    assert len(failed) == 5 and all("(your answer)" in t for t in failed)
+    assert not any(t.startswith(("✓", "✗")) for t in texts(at.markdown))
+    assert not any("the answer is" in t for t in texts(at.caption))
+    assert sorted(t.split(" · ")[0] for t in texts(at.caption) if t.startswith(("Correct", "Incorrect"))) == [
+        "Correct", "Correct", "Correct", "Incorrect", "Incorrect"
+    ]  # fmt: skip
+    failed_id = at.query_params["review"]
 
     at.query_params.clear()
     at.run()
@@ -59,6 +74,10 @@ def test_fail_retake_and_pass_with_a_review_of_every_rationale(app_store: Store,
     answer_all(at, app_store, user, right=5)
     submit(at)
     assert texts(at.success)[0] == "Passed: 5 of 5 (100%); the pass mark is 80%."
+    assert len(rationale_lines(at)) == 25  # passed: five options with a rationale for each of five questions
+    # Once passed, the earlier failed attempt shows every key and rationale too.
+    earlier = signed_in(app_store, user, PAGE, review=str(failed_id))
+    assert len(rationale_lines(earlier)) == 25 and sum("the answer is" in t for t in texts(earlier.caption)) == 5
     at.query_params.clear()
     at.run()
     assert texts(at.success)[0] == "You have passed the assessment."
@@ -86,6 +105,8 @@ def test_submit_needs_confirmation_and_abandon_closes(app_store: Store, make_use
     at.button(key="start-attempt").click().run()
     assert at.button(key="submit-attempt").disabled
     assert texts(at.warning) == ["5 questions are unanswered; unanswered questions score 0."]
+    at.checkbox[0].check().run()
+    assert at.button(key="submit-attempt").disabled  # blank: it cannot pass, so it must be confirmed too
     at.button(key="abandon-attempt").click().run()
     assert assessment.open_attempt(app_store, user) is None
     assert list(at.dataframe[0].value["Result"]) == ["Abandoned"]
@@ -118,6 +139,42 @@ def test_home_shows_the_pass(app_store: Store, make_user: MakeUser) -> None:
     assert texts(home.success) == ["You have passed the assessment."]
 
 
+def test_a_blank_attempt_is_confirmed_counts_and_its_review_reveals_no_key(
+    app_store: Store, make_user: MakeUser
+) -> None:
+    user = make_user()
+    at = signed_in(app_store, user, PAGE)
+    at.button(key="start-attempt").click().run()
+    assert any("cannot reach the pass mark of 80%" in t for t in texts(at.error))
+    submit(at)
+    assert not at.exception
+    assert texts(at.error)[0] == "Not passed: 0 of 5 (0%); the pass mark is 80%."
+    assert rationale_lines(at) == [] and not any("the answer is" in t for t in texts(at.caption))
+    assert [t for t in texts(at.caption) if t.startswith("Not answered")] == ["Not answered"] * 5
+    [event] = events_for_user(app_store, user.id, verb="assessment.submitted")
+    assert event.payload["answered"] == 0 and event.payload["confirmed_incomplete"] is True
+
+
+def test_the_retake_cooldown_and_limit_are_shown_and_enforced(
+    app_store: Store, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COURSE_RETAKE_LIMIT", "2")
+    monkeypatch.setenv("COURSE_RETAKE_COOLDOWN_HOURS", "24")
+    user = make_user()
+    at = signed_in(app_store, user, PAGE)
+    assert any("up to 2 attempts, at least 24 hours apart" in t for t in texts(at.caption))
+    at.button(key="start-attempt").click().run()
+    answer_all(at, app_store, user, right=1)
+    submit(at)
+    at.query_params.clear()
+    at.run()
+    assert not [b for b in at.button if b.key == "start-attempt"]
+    [waiting] = texts(at.info)
+    assert waiting.startswith("Your next attempt opens after a pause for revision. You can start it from ")
+    [attempt] = assessment.history(app_store, user)
+    assert (attempt.retake_limit, attempt.retake_cooldown_minutes) == (2, 24 * 60)
+
+
 def test_the_review_summarises_by_objective_and_links_each_miss_to_its_section(
     app_store: Store, make_user: MakeUser
 ) -> None:
@@ -133,7 +190,7 @@ def test_the_review_summarises_by_objective_and_links_each_miss_to_its_section(
     attempt = assessment.history(app_store, user)[0]
     bank = assessment.summative_items(COURSE)
     rationales = [o.rationale for p in attempt.paper for o in bank[p.item_id].options]
-    # The summary names questions and the sections that teach them, never a key or a rationale.
-    # (A section heading may share words with an option: the issue accepts links to sections.)
+    # The summary names questions and the sections that teach them, never a key or a rationale:
+    # it reveals no more than the review rule of issue 14 (which answers were wrong).
     for line in summary:
         assert not any(r in line for r in rationales) and "answer" not in line.lower()

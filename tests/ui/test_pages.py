@@ -136,6 +136,25 @@ def test_knowledge_check_gives_feedback_and_records_an_event(app_store: Store, m
     assert event.payload == {"module": "first", "chosen": "b", "correct": False, "position": 1}
 
 
+def test_a_recorded_check_answer_and_its_feedback_survive_a_reload(app_store: Store, make_user: MakeUser) -> None:
+    user = make_user()
+    at = signed_in(app_store, user, "course/ui/pages/modules.py", id="first")
+    at.radio(key="pick-first-check-1").set_value("b")
+    at.button(key="FormSubmitter:check-first-check-1-Check answer").click().run()
+    reloaded = signed_in(app_store, user, "course/ui/pages/modules.py", id="first")  # a new session
+    assert not reloaded.exception
+    assert "Your answer: **Transference**" in texts(reloaded.markdown)
+    assert any(e.value.startswith("Not quite. Tempting") for e in reloaded.error)
+    assert any("a new answer counts towards your mastery from" in t for t in texts(reloaded.caption))
+    assert not [r for r in reloaded.radio if r.key == "pick-first-check-1"]  # the answer is shown, not re-asked
+    # Answering again is possible; it is recorded, and the page shows the new answer.
+    reloaded.button(key="again-first-check-1").click().run()
+    reloaded.radio(key="pick-first-check-1").set_value("a")
+    reloaded.button(key="FormSubmitter:check-first-check-1-Check answer").click().run()
+    assert any(e.value.startswith("Right.") for e in reloaded.success)
+    assert len(events_for_user(app_store, user.id, verb="check.answered")) == 2
+
+
 def test_unknown_module_address_says_so(app_store: Store, make_user: MakeUser) -> None:
     at = signed_in(app_store, make_user(), "course/ui/pages/modules.py", id="no-such-module")
     assert texts(at.error) == ["There is no module at this address."]
