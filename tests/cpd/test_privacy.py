@@ -112,13 +112,16 @@ def world(store: Store, now: datetime) -> dict[str, Any]:
     accounts.authenticate(store, email="sam@example.org", password="a long password 1", now=at + timedelta(seconds=1))
     token = accounts.start_session(store, sam.id, now=at)
     xapi.enqueue_new(store, now=at)
-    # Email: a reset link, a choice about reminders, a reminder sent (with its unsubscribe token),
-    # and the educator's last look at her cohort.
+    # Email: a reset link, a choice about reminders, an overdue note sent to Sam as an educator (with
+    # its unsubscribe token: Bob has not done what Sam's group was set), and her last look at the group.
     passwords.request_reset(store, "sam@example.org", now=at)
-    reminders.set_preference(store, sam, reminders.EDUCATOR_OVERDUE, False, now=at)
-    cohorts.assign(store, tess, tess_group, "vignette", "case", at + timedelta(days=1), now=at)
+    reminders.set_preference(store, sam, reminders.LEARNER_DUE, False, now=at)
+    cohorts.assign(store, sam, sams_group, "module", "first", at + timedelta(hours=1), now=at)
     settings = mail.SmtpSettings(host="mail.invalid", sender="course@example.org", public_url="https://c.example")
-    reminders.send_reminders(store, COURSE, settings, now=at, sender=lambda _settings, _message: None)
+    sent = reminders.send_reminders(
+        store, COURSE, settings, now=at + timedelta(hours=2), sender=lambda _settings, _message: None
+    )
+    assert sent.sent == 1
     teaching.record_visit(store, sam, [sams_group], now=at)
     _lms_rows(store, sam, sams_group, at)
     return {"sam": sam, "bob": bob, "tess": tess, "token": token, "at": at, "bobs": bobs_reflection,
