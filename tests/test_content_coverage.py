@@ -628,3 +628,124 @@ def test_mr_z_self_punishment_from_unconscious_guilt_is_in_the_case_and_the_modu
     assert any("got what he deserved" in n.text for n in mr_z.nodes)
     assert any(isinstance(n, EndingNode) and "unconscious sense of guilt" in n.debrief for n in mr_z.nodes)
     assert "unconscious guilt" in course.modules["the-patient-factor"].body.casefold()
+
+
+# --- issue 13, independent review: what the first fixes left --------------------------------------
+
+
+def routes(vignette: Vignette) -> list[tuple[list[str], list[str], str]]:
+    """Every route from the start to an ending, as (nodes visited, choices made, ending id).
+
+    Variables are followed exactly (conditions and state routes), and a route that comes back to a
+    choice node it has already decided at is cut there, so loops are walked once.
+    """
+    from datetime import UTC, datetime
+
+    from course.vignette import CONTINUE, advance, choices_offered, node_of, start
+
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    found: list[tuple[list[str], list[str], str]] = []
+
+    def walk(state: object) -> None:
+        from course.vignette import PlayState
+
+        assert isinstance(state, PlayState)
+        node = node_of(vignette, state.node)
+        if isinstance(node, EndingNode):
+            found.append((state.path, state.choices_made, node.id))
+            return
+        if isinstance(node, ChoiceNode):
+            if node.id in [m.node for m in state.route]:
+                return
+            for choice in choices_offered(vignette, state):
+                walk(advance(vignette, state, choice.id, now=now)[0])
+        else:
+            walk(advance(vignette, state, CONTINUE, now=now)[0])
+
+    walk(start(vignette, content_version="routes", now=now)[0])
+    return found
+
+
+SAM_CRISES = ("a-and-e", "overdose")  # the suicidal crisis that took him to A&E; the overdose
+
+
+def test_no_route_through_sam_s_crisis_ends_in_a_debrief_that_says_no_crisis_had_come() -> None:
+    """Handing Sam back after a suicidal crisis, unassessed, must never read as a quiet, mixed ending."""
+    sam = report().course.vignettes["sam"]
+    endings = {n.id: n for n in sam.nodes if isinstance(n, EndingNode)}
+    wrong = [
+        f"{' > '.join(choices)} -> {ending}"
+        for path, choices, ending in routes(sam)
+        if any(crisis in path for crisis in SAM_CRISES)
+        and re.search(r"no crisis|risk had not (yet )?built up", endings[ending].debrief + endings[ending].text, re.I)
+    ]
+    assert wrong == []
+
+
+def test_after_the_overdose_the_endorsed_choice_brings_the_raised_dose_down_with_a_plan() -> None:
+    """The review of the raised antipsychotic ends in a decision, and bringing it down is prescribing."""
+    sam = report().course.vignettes["sam"]
+    step_back = next(n for n in sam.nodes if n.id == "step-back")
+    assert isinstance(step_back, ChoiceNode)
+    [endorsed] = [c for c in step_back.choices if Outcome.HELPFUL in reachable_endings(sam, c.target)]
+    assert endorsed.prescribing is not None and endorsed.prescribing.value == "reduce"
+    assert endorsed.safety is not None
+    assert {r.ref for r in endorsed.safety.sources} >= {"nice-2009", "bnf"}
+    assert re.search(r"gradual|taper|step", endorsed.safety.text)
+    ending = next(n for n in sam.nodes if n.id == "ending-different-conversation")
+    assert "stays as it is" not in ending.text
+
+
+RELIEVED_FEELING = re.compile(
+    r"\b(answer|reliev|eas|sooth|quiet|calm)\w* (the |your |their )?(own )?"
+    r"(helplessness|guilt|frustration|despair|discomfort|anxiety|shame)\b",
+    re.I,
+)
+
+
+def test_feedback_never_asserts_that_a_choice_relieved_the_prescriber_s_feelings() -> None:
+    """"Each escalation answered the helplessness in the room" asserts a motive as surely as "to escape"."""
+    asserted = []
+    for vignette in report().course.vignettes.values():
+        for node in vignette.nodes:
+            texts = [(c.id, c.feedback or "") for c in node.choices] if isinstance(node, ChoiceNode) else []
+            if isinstance(node, EndingNode):
+                texts.append(("debrief", node.debrief))
+            asserted += [
+                f"{vignette.id}/{node.id}/{where}: {s}"
+                for where, text in texts
+                for s in sentences(text)
+                if RELIEVED_FEELING.search(s) and not HEDGE.search(s)
+            ]
+    assert asserted == []
+
+
+# Claims that a source says what it does not, found by the independent read; each pattern names a kind.
+OVERCLAIMS = {
+    # "countertransference prescribing" is Mintz's phrase as Kinghorn quotes it, not the article's.
+    "countertransference prescribing credited to the article": re.compile(
+        r"\b(source|article)\b[^.]{0,60}\b(suggests?|says|describes|calls)\b[^.]{0,80}countertransference prescribing",
+        re.I,
+    ),
+    # The article says deterioration or rising risk should alert a prescriber; it prescribes no moment.
+    "the article timing the step back": re.compile(r"point at which the (source|article) says", re.I),
+    # Kinghorn's fourth principle is about prescribing so as to encourage psychotherapy, not a referral.
+    "Kinghorn's fourth principle as a referral": re.compile(r"fourth principle[^.]{0,120}\bis itself about\b", re.I),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(OVERCLAIMS))
+def test_no_text_makes_a_source_say_what_it_does_not(kind: str) -> None:
+    wrong = [f"{where}: {s}" for where, text in content_texts() for s in sentences(text) if OVERCLAIMS[kind].search(s)]
+    assert wrong == []
+
+
+def test_nice_ng225_is_cited_with_its_scope() -> None:
+    """NG225 is the self-harm guideline: a text that leans on it for a suicidal crisis says so."""
+    unscoped = [
+        f"{where}: {paragraph[:100]}"
+        for where, text in content_texts()
+        for paragraph in text.split("\n\n")
+        if "NG225" in paragraph and not re.search(r"self-harm", paragraph, re.I)
+    ]
+    assert unscoped == []
