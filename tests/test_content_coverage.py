@@ -731,6 +731,10 @@ OVERCLAIMS = {
     "the article timing the step back": re.compile(r"point at which the (source|article) says", re.I),
     # Kinghorn's fourth principle is about prescribing so as to encourage psychotherapy, not a referral.
     "Kinghorn's fourth principle as a referral": re.compile(r"fourth principle[^.]{0,120}\bis itself about\b", re.I),
+    # The article names Balint and Winnicott as originators; only the others are the course's addition.
+    "the article said to name no originators": re.compile(r"article does not name (the|any) originators", re.I),
+    # The article reports US "attempts to reintroduce" a psychodynamic approach, not its return.
+    "attempts reported as a return": re.compile(r"psychodynamic (thinking|approach) has returned", re.I),
 }
 
 
