@@ -704,7 +704,7 @@ RELIEVED_FEELING = re.compile(
 
 
 def test_feedback_never_asserts_that_a_choice_relieved_the_prescriber_s_feelings() -> None:
-    """"Each escalation answered the helplessness in the room" asserts a motive as surely as "to escape"."""
+    """Saying "each escalation answered the helplessness in the room" asserts a motive as "to escape" does."""
     asserted = []
     for vignette in report().course.vignettes.values():
         for node in vignette.nodes:
