@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import yaml
 from course.content import LoadReport, load_course
 from course.graph import outgoing
 from course.schema import ChoiceNode, EndingNode, Outcome, QuizMode, SourceKind, Vignette
+from course.vignette import CONTINUE, PlayState, advance, choices_offered, node_of, start
 
 REPO = Path(__file__).resolve().parents[1]
 CONCEPTS_FILE = REPO / "tests" / "content" / "concepts_from_sources.txt"
@@ -639,17 +641,10 @@ def routes(vignette: Vignette) -> list[tuple[list[str], list[str], str]]:
     Variables are followed exactly (conditions and state routes), and a route that comes back to a
     choice node it has already decided at is cut there, so loops are walked once.
     """
-    from datetime import UTC, datetime
-
-    from course.vignette import CONTINUE, advance, choices_offered, node_of, start
-
     now = datetime(2026, 1, 5, tzinfo=UTC)
     found: list[tuple[list[str], list[str], str]] = []
 
-    def walk(state: object) -> None:
-        from course.vignette import PlayState
-
-        assert isinstance(state, PlayState)
+    def walk(state: PlayState) -> None:
         node = node_of(vignette, state.node)
         if isinstance(node, EndingNode):
             found.append((state.path, state.choices_made, node.id))
@@ -753,3 +748,18 @@ def test_nice_ng225_is_cited_with_its_scope() -> None:
         if "NG225" in paragraph and not re.search(r"self-harm", paragraph, re.I)
     ]
     assert unscoped == []
+
+
+def test_an_ending_never_recalls_an_overdose_the_route_did_not_contain() -> None:
+    """Sam's endings are reached with and without the overdose; their text must fit every route."""
+    sam = report().course.vignettes["sam"]
+    endings = {n.id: n for n in sam.nodes if isinstance(n, EndingNode)}
+    again = re.compile(r"(overdose|too many tablets)[^.]*\bagain\b|\bagain\b[^.]*(overdose|too many tablets)", re.I)
+    wrong = sorted(
+        {
+            ending
+            for path, _, ending in routes(sam)
+            if "overdose" not in path and again.search(endings[ending].text + " " + endings[ending].debrief)
+        }
+    )
+    assert wrong == []
