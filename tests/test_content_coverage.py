@@ -763,3 +763,27 @@ def test_an_ending_never_recalls_an_overdose_the_route_did_not_contain() -> None
         }
     )
     assert wrong == []
+
+
+def test_no_choice_recalls_an_overdose_on_a_route_that_had_none() -> None:
+    """The choices after Sam's reflection are reached with and without the overdose (after A&E alone)."""
+    sam = report().course.vignettes["sam"]
+    choices = {c.id: c for n in sam.nodes if isinstance(n, ChoiceNode) for c in n.choices}
+    past = re.compile(r"(recent|after (the|an|his)|since (the|his)|days after an?) overdose", re.I)
+    wrong = sorted(
+        {
+            choice_id
+            for path, made, _ in routes(sam)
+            if "overdose" not in path
+            for choice_id in made
+            if past.search(
+                " ".join(
+                    [
+                        choices[choice_id].feedback or "",
+                        choices[choice_id].safety.text if choices[choice_id].safety else "",
+                    ]
+                )
+            )
+        }
+    )
+    assert wrong == []
