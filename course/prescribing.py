@@ -119,8 +119,11 @@ def prescribing_phrase(label: str) -> str | None:
     for verb in _VERB_RE.finditer(text):
         if _NEGATED.search(text[: verb.start()]):
             continue
+        # The medicine follows the verb's first word ("bring the risperidone back down" holds it
+        # inside the verb phrase; "the augmenting agent" is a noun, not an act of augmenting).
+        rest = verb.group(0).split(maxsplit=1)[1:]
         clause = re.split(r"[,;:.!?]", text[verb.end() :], maxsplit=1)[0]
-        window = verb.group(0) + " " + " ".join(clause.split()[:_OBJECT_WINDOW])
+        window = " ".join([*rest, *clause.split()[:_OBJECT_WINDOW]])
         medicine = _MEDICINE_RE.search(window)
         if medicine is not None:
             return f"'{verb.group(0)}' ... '{medicine.group(0)}'"

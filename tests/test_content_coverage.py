@@ -787,3 +787,19 @@ def test_no_choice_recalls_an_overdose_on_a_route_that_had_none() -> None:
         }
     )
     assert wrong == []
+
+
+def test_mr_z_s_augmentation_that_brought_only_side_effects_is_reviewed_and_can_be_stopped_safely() -> None:
+    """Every helpful route after the augmentation passes a decision about it, and stopping it is declared."""
+    mr_z = report().course.vignettes["mr-z"]
+    endings = {n.id: n for n in mr_z.nodes if isinstance(n, EndingNode)}
+    choices = {c.id: c for n in mr_z.nodes if isinstance(n, ChoiceNode) for c in n.choices}
+    stops = [c for c in choices.values() if c.prescribing is not None and c.prescribing.value in {"stop", "reduce"}]
+    assert stops, "no choice lets the learner stop the augmenting agent"
+    for stop in stops:
+        assert stop.safety is not None and {r.ref for r in stop.safety.sources} >= {"bnf"}
+    for _, made, ending in routes(mr_z):
+        if "start-augmenter" in made and endings[ending].outcome is Outcome.HELPFUL:
+            decided = [c for c in made if choices[c].prescribing is not None and c != "start-augmenter"]
+            reviewed = [c for c in made if "augment" in choices[c].label.casefold() and c != "start-augmenter"]
+            assert reviewed or decided, f"{' > '.join(made)}: the augmentation is never reviewed"

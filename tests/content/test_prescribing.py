@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
         "Taper the venlafaxine over four weeks",
         "Come off the lamotrigine",
         "Do not wait; start lithium",
+        "Add an augmenting agent",
     ],
 )
 def test_a_label_that_changes_a_medicine_reads_as_prescribing(label: str) -> None:
@@ -48,6 +49,7 @@ def test_a_label_that_changes_a_medicine_reads_as_prescribing(label: str) -> Non
         "Present Mr Z at your peer group before changing anything else.",
         "Hold the doses, assess the crisis with him, and agree weekly supplies.",
         "Talk about the relationship",
+        "Leave the augmenting agent as it is, and see what he wants at the next appointment.",
     ],
 )
 def test_a_label_that_changes_no_medicine_does_not(label: str) -> None:
