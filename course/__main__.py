@@ -1,4 +1,4 @@
-"""`python -m course ...`: validate content, export the JSON Schema, manage users, migrate."""
+"""`python -m course ...`: validate content, export the JSON Schema, manage users, migrate, LTI, xAPI."""
 
 from __future__ import annotations
 
@@ -47,8 +47,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     role.add_argument("--role", choices=["learner", "educator", "admin"], required=True)
 
     _add_cpd_commands(sub)
+    _add_lti_commands(sub)
+    _add_items_commands(sub)
 
     args = parser.parse_args(argv)
+    if args.command == "items":
+        return _items(args)
+    if args.command == "lti":
+        return _lti(args)
     if args.command == "xapi":
         return _xapi(args)
     if args.command == "privacy":
@@ -184,11 +190,11 @@ def _xapi(args: argparse.Namespace) -> int:
     from course.accounts import find_user_by_email
     from course.clock import utcnow
 
-    config = xapi.load_config()
     store = _open_store()
     if store is None:
         return 1
     try:
+        config = xapi.load_config(store=store)
         if args.xapi_command == "status":
             print(json.dumps(xapi.outbox_counts(store)))
             return 0
@@ -215,11 +221,25 @@ def _xapi(args: argparse.Namespace) -> int:
             return 1
         now = utcnow()
         queued = xapi.enqueue_new(store, now=now)
-        report = xapi.send_pending(store, xapi.HttpTransport(config), now, config=config, batch_size=args.batch_size)
-        print(f"queued {queued}; sent {report.sent}, rejected {report.failed}, to retry later {report.deferred}")
-        if report.last_error:
-            print(f"last error: {report.last_error}", file=sys.stderr)
-        return 0 if report.deferred == 0 and report.failed == 0 else 2
+        transport = xapi.HttpTransport(config)
+        report = xapi.send_pending(store, transport, now, config=config, batch_size=args.batch_size)
+        voids = xapi.send_voids(store, transport, now, config=config, batch_size=args.batch_size)
+        print(
+            f"queued {queued}; sent {report.sent}, rejected {report.failed}, to retry later {report.deferred}; "
+            f"voids sent {voids.sent}, rejected {voids.failed}, to retry later {voids.deferred}"
+        )
+        for error in {report.last_error, voids.last_error} - {None}:
+            print(f"last error: {error}", file=sys.stderr)
+        # Cron notices only a non-zero exit: fail while anything is rejected (this run or an earlier
+        # one, until `xapi retry-failed`) or could not be sent.
+        waiting = xapi.outbox_counts(store)[xapi.FAILED]
+        if waiting:
+            print(
+                f"error: {waiting} statements were rejected by the LRS and are not being retried; "
+                "fix the cause, then run `python -m course xapi retry-failed`",
+                file=sys.stderr,
+            )
+        return 0 if report.deferred == 0 and voids.deferred == 0 and waiting == 0 else 2
     finally:
         store.close()
 
@@ -247,6 +267,228 @@ def _privacy(args: argparse.Namespace) -> int:
             return 1
         print(f"deleted the account {args.email} (id {user.id}) and erased its personal data")
         return 0
+    finally:
+        store.close()
+
+
+# --- question exchange with Moodle ----------------------------------------------------------------------
+
+
+def _add_items_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    items = sub.add_parser("items", help="exchange question banks with Moodle (GIFT, Moodle XML)")
+    items_sub = items.add_subparsers(dest="items_command", required=True)
+    export = items_sub.add_parser("export", help="every bank (or --bank ones) as GIFT or Moodle XML")
+    export.add_argument("--format", choices=["gift", "moodle-xml"], required=True)
+    export.add_argument("--bank", action="append", help="a bank id (repeat for several); default: all banks")
+    export.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    export.add_argument("--root", type=Path, default=PROJECT_ROOT, help="folder holding the content folders")
+    gift = items_sub.add_parser("import-gift", help="turn a GIFT file into a quiz bank file that passes validate")
+    gift.add_argument("file", type=Path, help="the GIFT file (UTF-8)")
+    gift.add_argument("--out", type=Path, help="the quiz file to write (default: quizzes/<bank id>.yaml)")
+    gift.add_argument("--bank-id", help="the bank's id (default: from the file name)")
+    gift.add_argument("--title", help="the bank's title (default: from the file name)")
+    gift.add_argument("--root", type=Path, default=PROJECT_ROOT, help="folder holding the content folders")
+    defaults = gift.add_argument_group("for questions without the course's own metadata comment")
+    defaults.add_argument("--objective", action="append", default=[], help="a learning objective id (repeatable)")
+    defaults.add_argument("--concept", action="append", default=[], help="a glossary term id (repeatable)")
+    defaults.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
+    defaults.add_argument("--source-ref", help="a bibliography id, e.g. konstantinidou-2022")
+    defaults.add_argument("--source-locator", help="where in the source, e.g. 'Box 3'")
+    defaults.add_argument("--mode", action="append", choices=["formative", "summative"], default=[])
+    defaults.add_argument("--module", help="the module whose knowledge check shows the questions")
+
+
+def _items(args: argparse.Namespace) -> int:
+    from course import gift, moodle_xml
+
+    if args.items_command == "import-gift":
+        return _import_gift(args)
+    report = load_course(args.root)
+    if report.errors:
+        print(f"error: the content has {len(report.errors)} errors; run `python -m course validate`", file=sys.stderr)
+        return 1
+    banks = list(report.course.quizzes.values())
+    if args.bank:
+        unknown = sorted(set(args.bank) - {b.id for b in banks})
+        if unknown:
+            print(f"error: no bank with id {', '.join(unknown)}", file=sys.stderr)
+            return 1
+        banks = [b for b in banks if b.id in args.bank]
+    try:
+        text = gift.to_gift(banks) if args.format == "gift" else moodle_xml.to_moodle_xml(banks)
+    except gift.GiftError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {sum(len(b.items) for b in banks)} questions from {len(banks)} banks to {args.out}")
+    return 0
+
+
+def _import_gift(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    import yaml
+
+    from course import gift
+    from course.content import CONTENT_FOLDERS
+
+    try:
+        source = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    bank_id = gift.slug(args.bank_id or args.file.stem)
+    defaults: dict[str, object] = {
+        "objectives": args.objective,
+        "concepts": args.concept,
+        "difficulty": args.difficulty,
+        "modes": args.mode,
+        "module": args.module,
+        "source": {"ref": args.source_ref, **({"locator": args.source_locator} if args.source_locator else {})}
+        if args.source_ref
+        else None,
+    }
+    try:
+        bank = gift.to_bank_data(
+            gift.parse_gift(source), bank_id=bank_id, title=args.title or args.file.stem, defaults=defaults
+        )
+    except gift.GiftError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    out: Path = args.out or args.root / "quizzes" / f"{bank_id}.yaml"
+    if out.exists():
+        print(f"error: {out} exists; choose another --out (nothing was written)", file=sys.stderr)
+        return 1
+    text = f"# Imported from {args.file.name} by `python -m course items import-gift`.\n" + yaml.safe_dump(
+        bank, sort_keys=False, allow_unicode=True, width=100
+    )
+    # Check the new file with the rest of the course (objectives, concepts and sources must exist)
+    # in a scratch copy, so a file that fails is never left among the content.
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        for folder in CONTENT_FOLDERS:
+            if (args.root / folder).is_dir():
+                shutil.copytree(args.root / folder, root / folder)
+        (root / "quizzes").mkdir(exist_ok=True)
+        trial = root / "quizzes" / out.name
+        trial.write_text(text, encoding="utf-8")
+        report = load_course(root, only=[trial])
+    for found in report.problems:
+        print(f"{found.severity.value}: {found}", file=sys.stderr)
+    if report.errors:
+        print(f"{len(report.errors)} errors: nothing was written; fix the GIFT file or give defaults", file=sys.stderr)
+        return 1
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {len(bank['items'])} questions to {out}")
+    return 0
+
+
+# --- LTI 1.3 (operator commands) ------------------------------------------------------------------------
+
+
+def _add_lti_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    lti = sub.add_parser("lti", help="LTI 1.3: register LMS platforms, rotate the tool's key, send scores")
+    lti_sub = lti.add_subparsers(dest="lti_command", required=True)
+    add = lti_sub.add_parser("add-platform", help="register an LMS (or update the one with this issuer and client id)")
+    add.add_argument("--name", required=True, help="how the platform is called here, e.g. 'University Moodle'")
+    add.add_argument("--issuer", required=True, help="the platform ID (iss), e.g. https://moodle.example.ac.uk")
+    add.add_argument("--client-id", required=True, help="the client ID the platform gave this tool")
+    add.add_argument("--login-url", required=True, help="the platform's authentication request URL")
+    add.add_argument("--token-url", required=True, help="the platform's access token URL")
+    add.add_argument("--jwks-url", required=True, help="the platform's public keyset URL")
+    add.add_argument("--deployment-id", required=True, action="append", help="a deployment ID (repeat for several)")
+    add.add_argument("--audience", help="the token endpoint's audience, if the platform says it differs")
+    lti_sub.add_parser("list", help="the registered platforms")
+    remove = lti_sub.add_parser("remove", help="forget a platform (its launches stop; cohorts and accounts stay)")
+    remove.add_argument("--id", type=int, required=True, help="the platform's id from `lti list`")
+    lti_sub.add_parser("rotate-key", help="new signing key; the JWKS keeps the previous one until the next rotation")
+    lti_sub.add_parser("jwks", help="print the tool's public keys (what /lti/jwks serves)")
+    lti_sub.add_parser("send-scores", help="send assessment results waiting for the LMS gradebooks (run from cron)")
+    lti_sub.add_parser("sync-rosters", help="bring every LMS course's cohort in line with its roster (NRPS)")
+    lti_sub.add_parser("retry-failed", help="queue again the scores an LMS refused")
+
+
+def _lti(args: argparse.Namespace) -> int:
+    from course.clock import utcnow
+    from course.lti import grades, registry, roster
+
+    store = _open_store()
+    if store is None:
+        return 1
+    try:
+        now = utcnow()
+        if args.lti_command == "add-platform":
+            try:
+                platform, created = registry.add_platform(
+                    store,
+                    name=args.name,
+                    issuer=args.issuer,
+                    client_id=args.client_id,
+                    auth_login_url=args.login_url,
+                    auth_token_url=args.token_url,
+                    key_set_url=args.jwks_url,
+                    deployment_ids=args.deployment_id,
+                    auth_audience=args.audience,
+                    now=now,
+                )
+            except registry.RegistryError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            registry.current_key(store, now=now)  # the JWKS has a key to show from now on
+            print(
+                f"{'registered' if created else 'updated'} platform {platform.id}: {platform.name} ({platform.issuer})"
+            )
+            return 0
+        if args.lti_command == "list":
+            for platform in registry.platforms(store):
+                print(
+                    f"{platform.id}\t{platform.name}\tissuer={platform.issuer}\tclient_id={platform.client_id}"
+                    f"\tdeployments={','.join(platform.deployment_ids)}"
+                )
+            return 0
+        if args.lti_command == "remove":
+            try:
+                registry.remove_platform(store, args.id)
+            except registry.RegistryError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
+            print(f"removed platform {args.id}")
+            return 0
+        if args.lti_command == "rotate-key":
+            key = registry.rotate_key(store, now=now)
+            print(f"new signing key {key.kid}; the previous key stays in the JWKS until the next rotation")
+            return 0
+        if args.lti_command == "jwks":
+            print(json.dumps(registry.jwks(store, now=now), indent=2))
+            return 0
+        if args.lti_command == "sync-rosters":
+            reports = roster.sync_all(store, now=now)
+            failed = [context for context, report in reports.items() if report is None]
+            for context, synced in reports.items():
+                if synced is not None:
+                    print(f"course {context}: {synced.learners} learners, {synced.joined} joined, {synced.left} left")
+            for context in failed:
+                print(f"error: course {context}: the LMS roster could not be fetched (see the log)", file=sys.stderr)
+            return 2 if failed else 0
+        if args.lti_command == "retry-failed":
+            print(f"{grades.retry_failed(store, now=now)} scores queued again")
+            return 0
+        report = grades.send_due(store, now=now)
+        print(
+            f"sent {report.sent}, nothing to send yet {report.nothing_yet}, "
+            f"refused {report.failed}, to retry later {report.deferred}"
+        )
+        waiting = grades.counts(store)[grades.FAILED]
+        if waiting:
+            print(f"error: {waiting} scores were refused by an LMS; see `lti retry-failed`", file=sys.stderr)
+        return 0 if report.deferred == 0 and waiting == 0 else 2
     finally:
         store.close()
 

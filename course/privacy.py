@@ -12,8 +12,11 @@ What deletion does, and why:
   ``deleted_at`` set). It is kept because the learning record refers to it.
 * Events are kept so cohort and item statistics stay true, but the learner's own words in them
   (the optional "reason" typed at a vignette choice) are removed.
-* Reflections, their revisions and shares, sign-in tokens, sign-in attempts for the email, and
-  queued xAPI statements are deleted.
+* Reflections, their revisions and shares, sign-in tokens, sign-in attempts for the email, the
+  link from an LMS (LTI) user to the account, results waiting to go back to the LMS, and queued
+  xAPI statements are deleted. Statements the learning record store already holds are voided:
+  a voiding statement for each is queued (``xapi_voids``) and sent by ``python -m course xapi send``;
+  ``xapi export`` leaves deleted accounts out.
 * Certificates are revoked (their codes stop verifying) and the printed name is removed.
 * Attempts, their answers and cohort memberships are kept unchanged: they hold no free text, and
   once the user row is a tombstone they identify nobody. Keeping memberships means a cohort's
@@ -33,7 +36,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, Table, delete, select, update
 from sqlalchemy.sql import Select
 
-from course import certificates
+from course import certificates, xapi
 from course.accounts import User, normalise_email
 from course.clock import require_aware
 from course.permissions import Action, require_self_or
@@ -84,6 +87,14 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("cohorts", ("owner_id",), Disposal.KEEP, "Cohorts you run."),
     Holding("certificates", ("user_id",), Disposal.ANONYMISE, "Certificates issued to you."),
     Holding("xapi_outbox", ("event_id", "user_id"), Disposal.DELETE, "Your events queued for the LRS."),
+    Holding(
+        "xapi_voids",
+        ("event_id", "user_id"),
+        Disposal.KEEP,
+        "Withdrawals of your records from the LRS after you deleted your account (they name nobody).",
+    ),
+    Holding("lti_users", ("user_id",), Disposal.DELETE, "Which user of your LMS signs in as you."),
+    Holding("lti_scores", ("user_id",), Disposal.DELETE, "Your assessment result going back to your LMS."),
 )
 
 # Foreign-key paths to users.id that lead to other people's data, not the subject's.
@@ -91,6 +102,9 @@ OTHER_PEOPLES_DATA: dict[tuple[str, tuple[str, ...]], str] = {
     ("cohort_members", ("cohort_id", "owner_id")): "other learners' memberships of a cohort this person runs",
     ("reflection_shares", ("cohort_id", "owner_id")): "other learners' reflections shared with this educator",
     ("assignments", ("cohort_id", "owner_id")): "a cohort's work plan, which its learners keep",
+    ("lti_contexts", ("cohort_id", "owner_id")): "the LMS course a cohort this person runs came from",
+    ("lti_links", ("lti_context_id", "cohort_id", "owner_id")): "links placed in that LMS course",
+    ("lti_scores", ("lti_context_id", "cohort_id", "owner_id")): "other learners' results going back to that course",
 }
 
 # Columns that hold personal data without a foreign key to users.
@@ -265,6 +279,7 @@ def delete_account(store: Store, viewer: User, user_id: int, *, confirm_email: s
             raise PrivacyError("There is no such account.")
         if normalise_email(confirm_email) != row.email:
             raise PrivacyError("To confirm, type the email address of this account exactly as shown.")
+        xapi.queue_voids(conn, user_id, now)  # before _erase drops the outbox that says what was sent
         _erase(conn, user_id, row.email, now)
 
 

@@ -5,10 +5,22 @@ statement, with an id that is a UUID computed from the event id, so sending one 
 response, or from two senders) is harmless. Learners' own words (a vignette choice's "reason",
 reflections) are never put into statements: only what they did, not what they wrote.
 
+Identity: statement ids and actor accounts are derived from the deployment's base address. A
+deployment that sets none gets its own, generated once and kept in the database
+(:func:`deployment_base`), so two deployments writing to one LRS never share statement ids (the
+LRS would refuse the second with 409 Conflict) or merge their learners.
+
+Activities carry a definition with a name (and a description where the content has one) taken
+from the course content (:class:`Catalogue`), so an LRS shows what was done, not bare IRIs.
+
 Sending: :func:`enqueue_new` puts every event not yet queued into ``xapi_outbox``; :func:`send_pending`
 sends due rows in batches. A transport failure leaves rows pending with an exponential back-off
 (``next_attempt_at``), so nothing is lost while the LRS is down; a statement the LRS rejects as
 invalid is marked ``failed`` with the reason. Run it from cron with ``python -m course xapi send``.
+
+Deleting an account (course.privacy) queues a voiding statement (xAPI 1.0.3, Data section 2.4.8:
+verb ``http://adlnet.gov/expapi/verbs/voided``, object a StatementRef) for each of its statements
+the LRS already holds; :func:`send_voids` sends them with the same retry rules.
 """
 
 from __future__ import annotations
@@ -23,11 +35,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import Connection, exists, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from course.accounts import User
 from course.clock import require_aware
@@ -35,10 +50,17 @@ from course.cohorts import require_may_view
 from course.permissions import Action, require
 from course.store.db import Store
 from course.store.events import EVENT_COLUMNS, Event, event_of
-from course.store.models import EventRow, UserRow, XapiOutboxRow
+from course.store.models import EventRow, SettingRow, UserRow, XapiOutboxRow, XapiVoidRow
+
+if TYPE_CHECKING:
+    from course.content import Course
 
 XAPI_VERSION = "1.0.3"
+# Only for configurations built by hand (tests). A deployment's configuration takes its base from
+# its settings or, when none is set, from deployment_base(store), which is unique to it.
 DEFAULT_BASE = "https://relational-prescribing.example.org"
+GENERATED_BASE_PREFIX = DEFAULT_BASE + "/deployments/"
+BASE_SETTING = "xapi.base"
 # Verbs of our own (no ADL/registry verb fits): one fixed namespace, independent of the deployment,
 # so the same verb has the same IRI in every LRS.
 COURSE_VERBS = "https://w3id.org/xapi/relational-prescribing/verbs/"
@@ -61,6 +83,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "card.reviewed": (COURSE_VERBS + "reviewed", "reviewed"),
     "reflection.written": (COURSE_VERBS + "reflected", "reflected on"),
 }
+VOIDED = (ADL + "voided", "voided")
 
 ACTIVITY_TYPES = {
     "module": "http://adlnet.gov/expapi/activities/module",
@@ -102,8 +125,36 @@ class XapiConfig:
         return self.base.rstrip("/") + "/"
 
 
-def load_config(env: Mapping[str, str] = os.environ, secrets_file: Path | None = None) -> XapiConfig:
-    """``[xapi]`` in .streamlit/secrets.toml (endpoint, key, secret, base), overridden by XAPI_* variables."""
+def deployment_base(store: Store) -> str:
+    """This deployment's own base address, generated at first use and kept in ``settings``.
+
+    ``https://relational-prescribing.example.org/deployments/<random UUID>``: a URL (xAPI wants the
+    account ``homePage`` to be one) that no other deployment shares. Several processes starting at
+    once agree on one value (insert-if-absent, then read back).
+    """
+    with store.read() as conn:
+        found = conn.execute(select(SettingRow.value).where(SettingRow.key == BASE_SETTING)).scalar()
+    if found:
+        return str(found)
+    generated = GENERATED_BASE_PREFIX + uuid.uuid4().hex
+    with store.write() as conn:
+        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(
+            dialect_insert(SettingRow)
+            .values(key=BASE_SETTING, value=generated, created_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        return str(conn.execute(select(SettingRow.value).where(SettingRow.key == BASE_SETTING)).scalar_one())
+
+
+def load_config(
+    env: Mapping[str, str] = os.environ, secrets_file: Path | None = None, *, store: Store | None = None
+) -> XapiConfig:
+    """``[xapi]`` in .streamlit/secrets.toml (endpoint, key, secret, base), overridden by XAPI_* variables.
+
+    Without a configured ``base`` (nor ``COURSE_PUBLIC_URL``) the base is ``deployment_base(store)``;
+    ``store`` may be left out only when a base is configured.
+    """
     settings: dict[str, Any] = {}
     path = secrets_file if secrets_file is not None else Path(".streamlit") / "secrets.toml"
     if path.is_file():
@@ -113,7 +164,11 @@ def load_config(env: Mapping[str, str] = os.environ, secrets_file: Path | None =
         override = env.get(f"XAPI_{name.upper()}", "").strip()
         if override:
             settings[name] = override
-    base = str(settings.get("base") or env.get("COURSE_PUBLIC_URL", "") or DEFAULT_BASE)
+    base = str(settings.get("base") or env.get("COURSE_PUBLIC_URL", ""))
+    if not base:
+        if store is None:
+            raise ValueError("no xAPI base configured and no store to keep a generated one in")
+        base = deployment_base(store)
     endpoint = str(settings.get("endpoint", ""))
     if endpoint and not endpoint.endswith("/"):
         endpoint += "/"
@@ -140,18 +195,96 @@ def activity_id(config: XapiConfig, object_type: str, *parts: str) -> str:
     return f"{config.activity_base}/{path}"
 
 
-def _activity(config: XapiConfig, object_type: str, *parts: str, name: str | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Described:
+    """What an LRS shows for an activity: a name, and a description and choices where there are some."""
+
+    name: str
+    description: str | None = None
+    choices: tuple[tuple[str, str], ...] = ()  # (option key, option text) of a question
+    correct: str | None = None  # the key of a question's single best answer
+
+
+_KIND_NAMES = {
+    "module": "Module",
+    "vignette": "Case",
+    "vignette_node": "Case step",
+    "assessment": "Assessment",
+    "quiz_item": "Question",
+    "glossary": "Glossary term",
+}
+
+
+class Catalogue:
+    """Names of activities from the course content, keyed by (object type, *id parts).
+
+    Events outlive content edits: an activity that is no longer in the content is still named,
+    by its kind and id (e.g. "Module retired-module").
+    """
+
+    def __init__(self, entries: Mapping[tuple[str, ...], Described] | None = None) -> None:
+        self._entries = dict(entries or {})
+
+    @classmethod
+    def from_course(cls, course: Course) -> Catalogue:
+        entries: dict[tuple[str, ...], Described] = {
+            ("assessment", "summative"): Described(
+                "Summative assessment",
+                "The course's graded single-best-answer assessment; questions are drawn per attempt.",
+            )
+        }
+        for module in course.modules.values():
+            entries[("module", module.id)] = Described(module.meta.title, module.meta.summary)
+        for vignette in course.vignettes.values():
+            entries[("vignette", vignette.id)] = Described(vignette.title, vignette.summary)
+            for node in vignette.nodes:
+                step = node.title or node.id.replace("-", " ")
+                entries[("vignette", vignette.id, node.id)] = Described(f"{vignette.title}: {step}")
+        for item in course.items().values():
+            entries[("quiz_item", item.id)] = Described(
+                f"Question {item.id}",
+                item.stem,
+                tuple((option.key, option.text) for option in item.options),
+                item.answer,
+            )
+        for term in course.glossary.values():
+            entries[("glossary", term.id)] = Described(term.term, term.short)
+        return cls(entries)
+
+    def describe(self, object_type: str, *parts: str) -> Described:
+        found = self._entries.get((object_type, *parts))
+        if found is not None:
+            return found
+        kind = "vignette_node" if object_type == "vignette" and len(parts) > 1 else object_type
+        label = _KIND_NAMES.get(kind, object_type.replace("_", " ").capitalize())
+        return Described(f"{label} {'/'.join(parts)}")
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    """The catalogue of the deployment's content (``COURSE_CONTENT_DIR``, as the app reads it), loaded once."""
+    from course.content import load_course
+
+    root = os.environ.get("COURSE_CONTENT_DIR") or Path(__file__).resolve().parent.parent
+    return Catalogue.from_course(load_course(Path(root)).course)
+
+
+def _activity(config: XapiConfig, catalogue: Catalogue, object_type: str, *parts: str) -> dict[str, Any]:
     kind = "vignette_node" if object_type == "vignette" and len(parts) > 1 else object_type
     activity: dict[str, Any] = {"objectType": "Activity", "id": activity_id(config, object_type, *parts)}
-    definition: dict[str, Any] = {}
+    described = catalogue.describe(object_type, *parts)
+    definition: dict[str, Any] = {"name": {"en-GB": described.name}}
+    if described.description:
+        definition["description"] = {"en-GB": described.description}
     if kind in ACTIVITY_TYPES:
         definition["type"] = ACTIVITY_TYPES[kind]
     if kind == "quiz_item":
         definition["interactionType"] = "choice"
-    if name:
-        definition["name"] = {"en-GB": name}
-    if definition:
-        activity["definition"] = definition
+        if described.choices:
+            definition["choices"] = [{"id": key, "description": {"en-GB": text}} for key, text in described.choices]
+        if described.correct:
+            definition["correctResponsesPattern"] = [described.correct]
+    activity["definition"] = definition
     return activity
 
 
@@ -186,18 +319,21 @@ def _result(event: Event) -> dict[str, Any] | None:
     return None
 
 
-def _object_and_parents(config: XapiConfig, event: Event) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _object_and_parents(
+    config: XapiConfig, catalogue: Catalogue, event: Event
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     payload = event.payload
+
+    def activity(object_type: str, *parts: str) -> dict[str, Any]:
+        return _activity(config, catalogue, object_type, *parts)
+
     if event.verb == "assessment.answered":
-        return _activity(config, "quiz_item", str(payload["item"])), [_activity(config, "assessment", event.object_id)]
+        return activity("quiz_item", str(payload["item"])), [activity("assessment", event.object_id)]
     if event.verb == "check.answered" and payload.get("module"):
-        return _activity(config, event.object_type, event.object_id), [
-            _activity(config, "module", str(payload["module"]))
-        ]
+        return activity(event.object_type, event.object_id), [activity("module", str(payload["module"]))]
     if event.verb in ("vignette.step", "vignette.undone") and payload.get("node"):
-        node = _activity(config, "vignette", event.object_id, str(payload["node"]))
-        return node, [_activity(config, "vignette", event.object_id)]
-    return _activity(config, event.object_type, event.object_id), []
+        return activity("vignette", event.object_id, str(payload["node"])), [activity("vignette", event.object_id)]
+    return activity(event.object_type, event.object_id), []
 
 
 def _registration(config: XapiConfig, event: Event) -> str | None:
@@ -208,9 +344,13 @@ def _registration(config: XapiConfig, event: Event) -> str | None:
     return None
 
 
-def to_statement(config: XapiConfig, event: Event) -> dict[str, Any]:
-    """The xAPI 1.0.3 statement for one event."""
-    activity, parents = _object_and_parents(config, event)
+def _actor(config: XapiConfig, user_id: int | str) -> dict[str, Any]:
+    return {"objectType": "Agent", "account": {"homePage": config.home_page, "name": str(user_id)}}
+
+
+def to_statement(config: XapiConfig, event: Event, catalogue: Catalogue | None = None) -> dict[str, Any]:
+    """The xAPI 1.0.3 statement for one event (activity names from ``catalogue``, default: this course)."""
+    activity, parents = _object_and_parents(config, catalogue or default_catalogue(), event)
     context: dict[str, Any] = {
         "platform": "Relational Prescribing",
         "language": "en-GB",
@@ -223,7 +363,7 @@ def to_statement(config: XapiConfig, event: Event) -> dict[str, Any]:
         context["registration"] = registration
     statement: dict[str, Any] = {
         "id": statement_id(config, event.id),
-        "actor": {"objectType": "Agent", "account": {"homePage": config.home_page, "name": str(event.user_id)}},
+        "actor": _actor(config, event.user_id),
         "verb": _verb(event),
         "object": activity,
         "context": context,
@@ -236,22 +376,52 @@ def to_statement(config: XapiConfig, event: Event) -> dict[str, Any]:
     return statement
 
 
-def statements_for(store: Store, viewer: User, learner_id: int, config: XapiConfig) -> list[dict[str, Any]]:
+def void_statement(config: XapiConfig, event_id: int) -> dict[str, Any]:
+    """The statement voiding the one made from this event (its own id is derived, so re-sending is harmless).
+
+    The actor is the deployment itself, not the learner: a void should not name the person again.
+    """
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, config.home_page)
+    return {
+        "id": str(uuid.uuid5(namespace, f"void:{event_id}")),
+        "actor": _actor(config, "relational-prescribing"),
+        "verb": {"id": VOIDED[0], "display": {"en-GB": VOIDED[1]}},
+        "object": {"objectType": "StatementRef", "id": statement_id(config, event_id)},
+        "version": XAPI_VERSION,
+    }
+
+
+def statements_for(
+    store: Store, viewer: User, learner_id: int, config: XapiConfig, catalogue: Catalogue | None = None
+) -> list[dict[str, Any]]:
     """One learner's statements, oldest first (themselves, or someone allowed to see dashboards)."""
     require_may_view(store, viewer, learner_id)
     with store.read() as conn:
         rows = conn.execute(
-            select(*EVENT_COLUMNS).where(EventRow.user_id == learner_id).order_by(EventRow.occurred_at, EventRow.id)
+            select(*EVENT_COLUMNS)
+            .join(UserRow, UserRow.id == EventRow.user_id)
+            .where(EventRow.user_id == learner_id, UserRow.deleted_at.is_(None))
+            .order_by(EventRow.occurred_at, EventRow.id)
         ).all()
-    return [to_statement(config, event_of(r)) for r in rows]
+    return [to_statement(config, event_of(r), catalogue) for r in rows]
 
 
-def all_statements(store: Store, admin: User, config: XapiConfig) -> list[dict[str, Any]]:
-    """Every event of every learner, for an administrator's bulk export."""
+def all_statements(
+    store: Store, admin: User, config: XapiConfig, catalogue: Catalogue | None = None
+) -> list[dict[str, Any]]:
+    """Every event of every account that still exists, for an administrator's bulk export.
+
+    Deleted accounts are left out: their statements are being voided at the LRS (course.privacy).
+    """
     require(admin, Action.MANAGE_USERS)
     with store.read() as conn:
-        rows = conn.execute(select(*EVENT_COLUMNS).order_by(EventRow.id)).all()
-    return [to_statement(config, event_of(r)) for r in rows]
+        rows = conn.execute(
+            select(*EVENT_COLUMNS)
+            .join(UserRow, UserRow.id == EventRow.user_id)
+            .where(UserRow.deleted_at.is_(None))
+            .order_by(EventRow.id)
+        ).all()
+    return [to_statement(config, event_of(r), catalogue) for r in rows]
 
 
 # --- the outbox -------------------------------------------------------------------------------------------
@@ -380,6 +550,7 @@ def send_pending(
     now: datetime,
     *,
     config: XapiConfig | None = None,
+    catalogue: Catalogue | None = None,
     batch_size: int = BATCH_SIZE,
     max_batches: int = 100,
 ) -> SendReport:
@@ -389,7 +560,8 @@ def send_pending(
     batch is retried one statement at a time so one bad statement cannot hold back the others.
     """
     require_aware(now)
-    config = config or load_config()
+    config = config or load_config(store=store)
+    catalogue = catalogue or default_catalogue()
     sent = failed = deferred = 0
     last_error: str | None = None
     for _ in range(max_batches):
@@ -397,7 +569,7 @@ def send_pending(
         if not batch:
             break
         ids = [outbox_id for outbox_id, _ in batch]
-        statements = [to_statement(config, event) for _, event in batch]
+        statements = [to_statement(config, event, catalogue) for _, event in batch]
         try:
             transport.send(statements)
         except TransportError as error:
@@ -411,7 +583,7 @@ def send_pending(
                 _mark_problem(store, ids, now, last_error, give_up=True)
                 failed += 1
                 continue
-            single = send_pending_singly(store, transport, now, batch, config)
+            single = send_pending_singly(store, transport, now, batch, config, catalogue)
             sent, failed, deferred = sent + single.sent, failed + single.failed, deferred + single.deferred
             if single.deferred:
                 break
@@ -422,13 +594,18 @@ def send_pending(
 
 
 def send_pending_singly(
-    store: Store, transport: Transport, now: datetime, batch: list[tuple[int, Event]], config: XapiConfig
+    store: Store,
+    transport: Transport,
+    now: datetime,
+    batch: list[tuple[int, Event]],
+    config: XapiConfig,
+    catalogue: Catalogue | None = None,
 ) -> SendReport:
     """Send a rejected batch statement by statement, to find the one(s) the LRS refuses."""
     sent = failed = deferred = 0
     for position, (outbox_id, event) in enumerate(batch):
         try:
-            transport.send([to_statement(config, event)])
+            transport.send([to_statement(config, event, catalogue)])
         except TransportError as error:
             rest = [i for i, _ in batch[position:]]
             _mark_problem(store, rest, now, str(error), give_up=False)
@@ -443,26 +620,112 @@ def send_pending_singly(
 
 
 def retry_failed(store: Store, *, now: datetime) -> int:
-    """Put rejected statements back in the queue (after fixing the LRS or the mapping)."""
+    """Put rejected statements and voids back in the queue (after fixing the LRS or the mapping)."""
     require_aware(now)
     with store.write() as conn:
-        return conn.execute(
+        statements = conn.execute(
             update(XapiOutboxRow).where(XapiOutboxRow.status == FAILED).values(status=PENDING, next_attempt_at=now)
         ).rowcount
+        voids = conn.execute(
+            update(XapiVoidRow).where(XapiVoidRow.status == FAILED).values(status=PENDING, next_attempt_at=now)
+        ).rowcount
+    return int(statements) + int(voids)
 
 
 def outbox_counts(store: Store) -> dict[str, int]:
-    """How many statements are pending, sent and failed (for the CLI's summary)."""
-    with store.read() as conn:
-        rows = conn.execute(select(XapiOutboxRow.status, func.count()).group_by(XapiOutboxRow.status)).all()
+    """How many statements (voids included) are pending, sent and failed (for the CLI's summary)."""
     counts = {PENDING: 0, SENT: 0, FAILED: 0}
-    counts.update({str(status): int(count) for status, count in rows})
+    with store.read() as conn:
+        for table in (XapiOutboxRow, XapiVoidRow):
+            rows = conn.execute(select(table.status, func.count()).group_by(table.status)).all()
+            for status, count in rows:
+                counts[str(status)] = counts.get(str(status), 0) + int(count)
     return counts
+
+
+# --- voiding a deleted account's statements ------------------------------------------------------------
+
+
+def queue_voids(conn: Connection, user_id: int, now: datetime) -> int:
+    """In the deleting transaction: queue a void for each of the person's statements the LRS holds.
+
+    Only statements marked sent are voided; pending ones are simply dropped with the outbox (they
+    never left). Returns how many voids were queued.
+    """
+    require_aware(now)
+    sent = (
+        conn.execute(
+            select(XapiOutboxRow.event_id)
+            .join(EventRow, EventRow.id == XapiOutboxRow.event_id)
+            .where(EventRow.user_id == user_id, XapiOutboxRow.status == SENT)
+            .where(~exists().where(XapiVoidRow.event_id == XapiOutboxRow.event_id))
+            .order_by(XapiOutboxRow.event_id)
+        )
+        .scalars()
+        .all()
+    )
+    if sent:
+        conn.execute(
+            insert(XapiVoidRow),
+            [
+                {"event_id": event_id, "status": PENDING, "attempts": 0, "next_attempt_at": now, "queued_at": now}
+                for event_id in sent
+            ],
+        )
+    return len(sent)
+
+
+def send_voids(
+    store: Store, transport: Transport, now: datetime, *, config: XapiConfig, batch_size: int = BATCH_SIZE
+) -> SendReport:
+    """Send due voiding statements, in batches; the same retry and rejection rules as statements."""
+    require_aware(now)
+    sent = failed = deferred = 0
+    last_error: str | None = None
+    while True:
+        with store.read() as conn:
+            rows = conn.execute(
+                select(XapiVoidRow.id, XapiVoidRow.event_id, XapiVoidRow.attempts)
+                .where(XapiVoidRow.status == PENDING, XapiVoidRow.next_attempt_at <= now)
+                .order_by(XapiVoidRow.id)
+                .limit(batch_size)
+            ).all()
+        if not rows:
+            break
+        try:
+            transport.send([void_statement(config, r.event_id) for r in rows])
+            outcome, error = SENT, None
+        except TransportError as exc:
+            outcome, error = PENDING, str(exc)
+        except StatementsRejected as exc:
+            outcome, error = FAILED, str(exc)
+        with store.write() as conn:
+            for row in rows:
+                attempts = row.attempts + 1
+                values: dict[str, Any] = {"status": outcome, "attempts": attempts, "last_error": error}
+                if outcome == SENT:
+                    values["sent_at"] = now
+                else:
+                    values["next_attempt_at"] = now + backoff(attempts)
+                    values["last_error"] = (error or "")[:500]
+                conn.execute(update(XapiVoidRow).where(XapiVoidRow.id == row.id).values(**values))
+        if outcome == SENT:
+            sent += len(rows)
+        elif outcome == FAILED:
+            failed += len(rows)
+            last_error = error
+        else:
+            deferred += len(rows)
+            last_error = error
+            break
+    return SendReport(sent, failed, deferred, last_error)
 
 
 __all__ = [
     "VERBS",
     "XAPI_VERSION",
+    "Catalogue",
+    "Described",
     "HttpTransport",
     "SendReport",
     "StatementsRejected",
@@ -472,12 +735,17 @@ __all__ = [
     "activity_id",
     "all_statements",
     "backoff",
+    "default_catalogue",
+    "deployment_base",
     "enqueue_new",
     "load_config",
     "outbox_counts",
+    "queue_voids",
     "retry_failed",
     "send_pending",
+    "send_voids",
     "statement_id",
     "statements_for",
     "to_statement",
+    "void_statement",
 ]

@@ -365,3 +365,172 @@ def answer_of_item() -> ColumnElement[bool]:
         AttemptAnswerRow.attempt_id == AttemptItemRow.attempt_id,
         AttemptAnswerRow.item_id == AttemptItemRow.item_id,
     )
+
+
+# --- issue 17: the deployment's own settings, xAPI voiding, LTI 1.3 ----------------------------
+
+VOID_STATUSES = OUTBOX_STATUSES
+LTI_KEY_STATUSES = ("current", "previous", "retired")
+LTI_SCORE_STATUSES = OUTBOX_STATUSES
+
+
+class SettingRow(Base):
+    """A value this deployment generates once and keeps (e.g. its xAPI base); never per person."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class XapiVoidRow(Base):
+    """A statement already sent to the LRS that must be voided (its learner deleted the account)."""
+
+    __tablename__ = "xapi_voids"
+    __table_args__ = (
+        CheckConstraint(f"status IN {VOID_STATUSES!r}", name="status"),
+        Index("ix_xapi_voids_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("events.id"), unique=True
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LtiPlatformRow(Base):
+    """An LMS registered as an LTI 1.3 platform (issuer + client id), with its endpoints."""
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    issuer: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_login_url: Mapped[str] = mapped_column(String(2000))
+    auth_token_url: Mapped[str] = mapped_column(String(2000))
+    auth_audience: Mapped[str | None] = mapped_column(String(2000))
+    key_set_url: Mapped[str] = mapped_column(String(2000))
+    deployment_ids: Mapped[list[str]] = mapped_column(JSONPayload)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+_CURRENT_KEY = text("status = 'current'")
+
+
+class LtiKeyRow(Base):
+    """The tool's signing keys: one current, the one before it still published until the next rotation."""
+
+    __tablename__ = "lti_keys"
+    __table_args__ = (
+        CheckConstraint(f"status IN {LTI_KEY_STATUSES!r}", name="status"),
+        # Two processes generating the first key at once cannot both make a current one.
+        Index(
+            "uq_lti_keys_one_current", "status", unique=True, sqlite_where=_CURRENT_KEY, postgresql_where=_CURRENT_KEY
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    private_pem: Mapped[str] = mapped_column(String(4000))
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONPayload)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LtiLaunchDataRow(Base):
+    """Short-lived LTI login state, nonces and launch data, shared by every app process."""
+
+    __tablename__ = "lti_launch_data"
+    __table_args__ = (Index("ix_lti_launch_data_expires_at", "expires_at"),)
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONPayload)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LtiUserRow(Base):
+    """Which course account a platform's user (its ``sub``) signs in as."""
+
+    __tablename__ = "lti_users"
+    __table_args__ = (UniqueConstraint("platform_id", "sub"), Index("ix_lti_users_user_id", "user_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id"))
+    sub: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LtiContextRow(Base):
+    """An LMS course (LTI context) and the cohort it became; its roster comes from NRPS."""
+
+    __tablename__ = "lti_contexts"
+    __table_args__ = (UniqueConstraint("platform_id", "context_id"), Index("ix_lti_contexts_cohort_id", "cohort_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id"))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(255))
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id"))
+    nrps_url: Mapped[str | None] = mapped_column(String(2000))
+    roster_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Assignment and Grade Services, as the latest launch in this course announced them.
+    lineitems_url: Mapped[str | None] = mapped_column(String(2000))
+    ags_scopes: Mapped[list[str]] = mapped_column(JSONPayload)
+    # The gradebook column the assessment's result goes to (found or created through AGS).
+    assessment_lineitem_url: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LtiLinkRow(Base):
+    """A resource link placed in an LMS course: where it lands, and its AGS line item."""
+
+    __tablename__ = "lti_links"
+    __table_args__ = (
+        UniqueConstraint("platform_id", "resource_link_id"),
+        Index("ix_lti_links_lti_context_id", "lti_context_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("lti_platforms.id"))
+    lti_context_id: Mapped[int | None] = mapped_column(ForeignKey("lti_contexts.id"))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    target: Mapped[str] = mapped_column(String(200))  # "module:<id>", "vignette:<id>", "assessment", "dashboard"
+    title: Mapped[str | None] = mapped_column(String(255))
+    lineitem_url: Mapped[str | None] = mapped_column(String(2000))  # the link's own gradebook column, if any
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LtiScoreRow(Base):
+    """A learner's assessment result going back to an LMS course (AGS), retried until it is accepted."""
+
+    __tablename__ = "lti_scores"
+    __table_args__ = (
+        CheckConstraint(f"status IN {LTI_SCORE_STATUSES!r}", name="status"),
+        UniqueConstraint("lti_context_id", "user_id"),
+        Index("ix_lti_scores_user_id", "user_id"),
+        Index("ix_lti_scores_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lti_context_id: Mapped[int] = mapped_column(ForeignKey("lti_contexts.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    score_given: Mapped[int | None] = mapped_column(Integer)  # what was last accepted, for the record
+    score_maximum: Mapped[int | None] = mapped_column(Integer)

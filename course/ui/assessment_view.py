@@ -10,6 +10,7 @@ from course.accounts import User
 from course.assessment import Attempt, AttemptStatus, PaperItem, Settings
 from course.clock import utcnow
 from course.content import Course
+from course.lti import grades as lti_grades
 from course.schema import Option, QuizItem
 from course.ui import resources
 from course.ui.forms import query_id
@@ -128,6 +129,7 @@ def _finish(user: User, attempt_id: int) -> None:
     cols = st.columns(2)
     if cols[0].button("Submit for marking", type="primary", disabled=not confirm, key="submit-attempt"):
         graded = assessment.submit(resources.store(), user, attempt.id, now=utcnow())
+        lti_grades.send_soon(resources.store(), user.id)  # the LMS gradebook, if the learner came from one
         st.query_params["review"] = str(graded.id)
         st.rerun()
     if cols[1].button("Abandon this attempt", key="abandon-attempt"):

@@ -17,6 +17,7 @@ from starlette.routing import Route
 from course import accounts
 from course.clock import utcnow
 from course.ui import resources
+from course.ui.lti_routes import ROUTES as LTI_ROUTES
 from course.ui.verify_route import verify_certificate
 
 SESSION_COOKIE = "rp_session"
@@ -82,4 +83,5 @@ ROUTES = [
     Route("/auth/signout", sign_out, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
     Route("/verify/{code}", verify_certificate, methods=["GET"]),
+    *LTI_ROUTES,
 ]

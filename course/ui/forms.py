@@ -13,7 +13,7 @@ from course.markdown import escape_markdown
 from course.ui import resources
 from course.ui.auth_routes import safe_next
 from course.ui.redirect import go_to
-from course.ui.session import forget_user, oidc_configured, session_token
+from course.ui.session import forget_user, oidc_configured, oidc_problem, session_token
 
 
 def plain(text: str) -> str:
@@ -35,6 +35,15 @@ def sign_in_page(next_url: str | None = None) -> None:
     st.caption("Relational Prescribing: how the prescriber–patient relationship shapes what we prescribe.")
     if st.query_params.get("signin") == "expired":
         st.warning("That sign-in link expired. Please sign in again.")
+    problem = oidc_problem()
+    if problem:
+        # The organisation's sign-in succeeded but the course cannot use it: say why, and offer the
+        # way out (its identity cookie stays until signed out, so every load would land here).
+        st.error(problem)
+        if st.button("Sign out of your organisation's sign-in", icon=":material/logout:", type="primary"):
+            forget_user()
+            st.logout()
+        st.caption("Or sign in below with a course password, if you have one.")
     with st.form("sign-in"):
         email = st.text_input("Email", autocomplete="email")
         password = st.text_input("Password", type="password", autocomplete="current-password")
@@ -46,7 +55,7 @@ def sign_in_page(next_url: str | None = None) -> None:
             st.error(exc.message)
         else:
             _finish(user, next_url)
-    if oidc_configured() and st.button("Sign in with your organisation", icon=":material/badge:"):
+    if oidc_configured() and not problem and st.button("Sign in with your organisation", icon=":material/badge:"):
         st.login()
     st.page_link("course/ui/pages/sign_up.py", label="No account yet? Create one", icon=":material/person_add:")
 

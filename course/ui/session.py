@@ -18,6 +18,17 @@ from course.ui.auth_routes import SESSION_COOKIE
 
 # Re-check the session row at most this often: cheap enough, and a revoked session ends quickly.
 _RECHECK = timedelta(seconds=30)
+# Why an identity from single sign-on could not become a course account (shown on the sign-in page).
+_OIDC_PROBLEM = "_oidc_problem"
+NO_SUBJECT = (
+    "Your organisation's sign-in did not say who you are (it sent no subject identifier), so the course "
+    "cannot find your account. Contact your course administrator."
+)
+NO_EMAIL = (
+    "Your organisation's sign-in did not share an email address, and the course needs one for your "
+    'account. Ask your course administrator to let it share your email (the OpenID Connect "email" '
+    "scope), then sign in again."
+)
 
 
 def session_token() -> str | None:
@@ -50,16 +61,33 @@ def current_user() -> User | None:
 
 
 def _oidc_user(claims: dict[str, Any], now: Any) -> User | None:
+    """The account for a single sign-on identity, or None with the reason kept for :func:`oidc_problem`."""
     subject = subject_of(claims)
     email = claims.get("email")
     if not subject or not email:
+        st.session_state[_OIDC_PROBLEM] = NO_SUBJECT if not subject else NO_EMAIL
         return None
     settings = st.secrets.get("course_oidc", {})
     role = role_from_claims(claims, RoleMapping.from_settings(settings))
     name = str(claims.get("name") or email)
-    return accounts.upsert_oidc_user(
-        resources.store(), subject=subject, email=str(email), display_name=name, role=role, now=now
-    )
+    try:
+        user = accounts.upsert_oidc_user(
+            resources.store(), subject=subject, email=str(email), display_name=name, role=role, now=now
+        )
+    except accounts.AccountError as exc:  # an email taken by a local account, a closed account, ...
+        st.session_state[_OIDC_PROBLEM] = exc.message
+        return None
+    st.session_state.pop(_OIDC_PROBLEM, None)
+    return user
+
+
+def oidc_problem() -> str | None:
+    """Why the identity the browser signed in with at the organisation is not signed in here, if it is not."""
+    if not oidc_configured() or not st.user.is_logged_in:
+        return None
+    current_user()
+    problem = st.session_state.get(_OIDC_PROBLEM)
+    return problem if isinstance(problem, str) else None
 
 
 def person_zone() -> ZoneInfo:

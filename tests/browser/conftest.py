@@ -28,9 +28,10 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, extra_args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.data_dir = data_dir
+        self.extra_args = extra_args  # more `streamlit run` options, e.g. --secrets.files
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -44,7 +45,7 @@ class Server:
             [
                 sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
                 "--server.headless", "true", "--server.port", str(self.port),
-                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *self.extra_args,
             ],
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip

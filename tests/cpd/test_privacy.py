@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import JSON, String, Table, Text, func, select
+from sqlalchemy import JSON, String, Table, Text, func, insert, select
 
 from course import accounts, certificates, privacy, xapi
 from course.accounts import Role
@@ -20,7 +20,18 @@ from course.permissions import PermissionDenied
 from course.privacy import HOLDINGS, OTHER_PEOPLES_DATA, Disposal, PrivacyError, rows_of
 from course.reflections import read_reflection, revise_structured, share
 from course.store.db import Store
-from course.store.models import Base, CohortMemberRow, CohortRow
+from course.store.models import (
+    Base,
+    CohortMemberRow,
+    CohortRow,
+    EventRow,
+    LtiContextRow,
+    LtiLinkRow,
+    LtiPlatformRow,
+    LtiScoreRow,
+    LtiUserRow,
+    XapiVoidRow,
+)
 from tests.cpd.helpers import COURSE, FEELINGS, REASON, answers, cohort, do_everything, person, reflect
 
 USERS = Base.metadata.tables["users"]
@@ -101,8 +112,39 @@ def world(store: Store, now: datetime) -> dict[str, Any]:
     accounts.authenticate(store, email="sam@example.org", password="a long password 1", now=at + timedelta(seconds=1))
     token = accounts.start_session(store, sam.id, now=at)
     xapi.enqueue_new(store, now=at)
+    _lms_rows(store, sam, sams_group, at)
     return {"sam": sam, "bob": bob, "tess": tess, "token": token, "at": at, "bobs": bobs_reflection,
             "sams_group": sams_group, "tess_group": tess_group}  # fmt: skip
+
+
+def _lms_rows(store: Store, sam: accounts.User, sams_group: int, at: datetime) -> None:
+    """Sam came from an LMS (LTI), has a result waiting to go back to it, and a statement already voided."""
+    with store.write() as conn:
+        platform = conn.execute(
+            insert(LtiPlatformRow)
+            .values(name="Moodle", issuer="https://lms.example", client_id="c1", auth_login_url="https://lms.example/a",
+                    auth_token_url="https://lms.example/t", key_set_url="https://lms.example/k",
+                    deployment_ids=["1"], created_at=at)
+            .returning(LtiPlatformRow.id)
+        ).scalar_one()  # fmt: skip
+        conn.execute(insert(LtiUserRow).values(platform_id=platform, sub="s-1", user_id=sam.id, created_at=at))
+        context = conn.execute(
+            insert(LtiContextRow)
+            .values(platform_id=platform, deployment_id="1", context_id="ctx", title="PSY101", cohort_id=sams_group,
+                    ags_scopes=[], created_at=at)
+            .returning(LtiContextRow.id)
+        ).scalar_one()  # fmt: skip
+        conn.execute(
+            insert(LtiLinkRow).values(platform_id=platform, lti_context_id=context, resource_link_id="rl",
+                                      target="assessment", created_at=at, updated_at=at)
+        )  # fmt: skip
+        conn.execute(
+            insert(LtiScoreRow).values(lti_context_id=context, user_id=sam.id, status="pending", next_attempt_at=at)
+        )
+        event = conn.execute(select(func.min(EventRow.id)).where(EventRow.user_id == sam.id)).scalar_one()
+        conn.execute(
+            insert(XapiVoidRow).values(event_id=event, status="pending", attempts=0, next_attempt_at=at, queued_at=at)
+        )
 
 
 def _ids(store: Store, holding: privacy.Holding, user_id: int, email: str) -> list[int]:

@@ -182,6 +182,8 @@ def test_configuration_comes_from_secrets_and_environment(tmp_path: Any) -> None
     secrets_file.write_text('[xapi]\nendpoint = "https://lrs.example/xapi"\nkey = "k"\nsecret = "s"\n')
     config = xapi.load_config({"XAPI_SECRET": "from-env", "COURSE_PUBLIC_URL": "https://c.example"}, secrets_file)
     assert config == XapiConfig("https://c.example", "https://lrs.example/xapi/", "k", "from-env")
-    assert not xapi.load_config({}, tmp_path / "missing.toml").sending_enabled
+    assert not xapi.load_config({"XAPI_BASE": "https://c.example"}, tmp_path / "missing.toml").sending_enabled
+    with pytest.raises(ValueError, match="no xAPI base configured"):
+        xapi.load_config({}, tmp_path / "missing.toml")  # an unset base needs the store it is kept in
     with pytest.raises(ValueError, match="no LRS endpoint"):
         xapi.HttpTransport(XapiConfig())
