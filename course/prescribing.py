@@ -97,11 +97,11 @@ _MEDICINE = (
 )
 _VERB_RE = re.compile(rf"\b(?:{_VERB})\b", re.IGNORECASE)
 _MEDICINE_RE = re.compile(rf"\b(?:{_MEDICINE})\b", re.IGNORECASE)
-# A verb is not an action when the words just before it deny or defer it ("no more switches",
-# "rather not rush to another drug", "before changing anything").
+# A verb is not an action when the words just before it deny it ("no more switches", "rather not
+# rush to another drug"); "before starting sertraline, ask..." still starts it.
 # The scope of a negation ends at punctuation ("Do not wait; start sertraline" is still an action).
 _NEGATED = re.compile(
-    r"\b(?:not|no|never|without|nothing|rather than|instead of|before|n't)\b(?:[ ]+[\w'-]+){0,3}[ ]*$", re.IGNORECASE
+    r"(?:\b(?:not|no|never|without|nothing|rather than|instead of)|n't)\b(?:[ ]+[\w'-]+){0,3}[ ]*$", re.IGNORECASE
 )
 # How far after its verb a medicine may be named, in words, within the same clause.
 _OBJECT_WINDOW = 7

@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
         "Come off the lamotrigine",
         "Do not wait; start lithium",
         "Add an augmenting agent",
+        "Before starting sertraline, ask about any past overdose",
     ],
 )
 def test_a_label_that_changes_a_medicine_reads_as_prescribing(label: str) -> None:
@@ -50,6 +51,7 @@ def test_a_label_that_changes_a_medicine_reads_as_prescribing(label: str) -> Non
         "Hold the doses, assess the crisis with him, and agree weekly supplies.",
         "Talk about the relationship",
         "Leave the augmenting agent as it is, and see what he wants at the next appointment.",
+        "Say you don't want to change his medication today.",
     ],
 )
 def test_a_label_that_changes_no_medicine_does_not(label: str) -> None:
