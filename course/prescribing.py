@@ -103,8 +103,11 @@ _MEDICINE_RE = re.compile(rf"\b(?:{_MEDICINE})\b", re.IGNORECASE)
 _NEGATED = re.compile(
     r"(?:\b(?:not|no|never|without|nothing|rather than|instead of)|n't)\b(?:[ ]+[\w'-]+){0,3}[ ]*$", re.IGNORECASE
 )
-# How far after its verb a medicine may be named, in words, within the same clause.
+# How far after its verb a medicine may be named, in words, within the same clause; and how many
+# characters either side of a verb are read for that and for a negation.
 _OBJECT_WINDOW = 7
+_CONTEXT_CHARS = 160
+_NEGATION_REACH = 6  # a negation of up to two words, then up to three words, then the verb
 
 
 def prescribing_phrase(label: str) -> str | None:
@@ -117,12 +120,15 @@ def prescribing_phrase(label: str) -> str | None:
     """
     text = " ".join(label.split())
     for verb in _VERB_RE.finditer(text):
-        if _NEGATED.search(text[: verb.start()]):
+        # Only the few words either side of the verb are read, so the work stays linear in the
+        # length of the label however many verbs a (malformed) label holds.
+        before = text[max(0, verb.start() - _CONTEXT_CHARS) : verb.start()]
+        if _NEGATED.search(" ".join(before.split(" ")[-_NEGATION_REACH:])):
             continue
         # The medicine follows the verb's first word ("bring the risperidone back down" holds it
         # inside the verb phrase; "the augmenting agent" is a noun, not an act of augmenting).
         rest = verb.group(0).split(maxsplit=1)[1:]
-        clause = re.split(r"[,;:.!?]", text[verb.end() :], maxsplit=1)[0]
+        clause = re.split(r"[,;:.!?]", text[verb.end() : verb.end() + _CONTEXT_CHARS], maxsplit=1)[0]
         window = " ".join([*rest, *clause.split()[:_OBJECT_WINDOW]])
         medicine = _MEDICINE_RE.search(window)
         if medicine is not None:

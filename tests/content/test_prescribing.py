@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from course import prescribing
 from course.content import load_course, parse
 from course.prescribing import looks_like_medication_count, prescribing_phrase, safety_note_gaps
 from course.problems import ContentError
@@ -138,3 +140,28 @@ def test_only_a_primary_source_can_be_a_safety_reference() -> None:
 def test_the_vignette_schema_accepts_reduce_and_stop() -> None:
     assert {a.value for a in PrescribingAction} >= {"reduce", "stop"}
     assert "reduce" in str(Vignette.model_json_schema())
+
+
+class _Recording:
+    """Stands in for a compiled pattern and records how long each string it is asked to read is."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.lengths: list[int] = []
+
+    def search(self, text: str) -> re.Match[str] | None:
+        self.lengths.append(len(text))
+        return self.pattern.search(text)
+
+
+def test_the_label_reader_looks_only_near_each_verb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A malformed label full of verbs must not make the validator quadratic (it was: a 60 kB label
+    of "no more add" took a minute), so each verb's negation and object are read from a few words."""
+    negated = _Recording(prescribing._NEGATED)
+    medicine = _Recording(prescribing._MEDICINE_RE)
+    monkeypatch.setattr(prescribing, "_NEGATED", negated)
+    monkeypatch.setattr(prescribing, "_MEDICINE_RE", medicine)
+    assert prescribing_phrase("no more add " * 5_000 + "sertraline") is None
+    assert prescribing_phrase("hold the dose, " * 5_000 + "then start sertraline") is not None
+    assert negated.lengths and max(negated.lengths) <= 120
+    assert max(medicine.lengths) <= 200
