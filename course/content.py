@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from course import graph, item_audit
 from course.markdown import headings, unsafe_link_schemes
+from course.prescribing import looks_like_medication_count, prescribing_phrase, safety_note_gaps
 from course.problems import ContentError, Problem, Severity, format_path
 from course.schema import (
     SCHEMAS,
@@ -603,19 +604,26 @@ _ACTION_WORDS: dict[PrescribingAction, tuple[str, ...]] = {
     PrescribingAction.RAISE: ("increas", "rais", "higher dose", "up the dose", "double"),
     PrescribingAction.COMBINE: ("add", "combin", "pairing", "alongside", "augment", "second"),
     PrescribingAction.SWITCH: ("switch", "chang", "replac", "swap", "new", "instead", "try"),
+    PrescribingAction.REDUCE: ("reduc", "lower", "decreas", "cut", "halv", "taper", "wean", "back down", "step down"),
+    PrescribingAction.STOP: ("stop", "withdraw", "discontinu", "come off", "coming off", "taper off"),
 }
 _ACTION_VERB = {
     PrescribingAction.START: "starts a medicine",
     PrescribingAction.RAISE: "raises the dose of a medicine",
     PrescribingAction.COMBINE: "combines medicines",
     PrescribingAction.SWITCH: "switches a medicine",
+    PrescribingAction.REDUCE: "reduces the dose of a medicine",
+    PrescribingAction.STOP: "stops a medicine",
 }
 _ACTION_HINT = {
     PrescribingAction.START: "start, prescribe, try, add",
     PrescribingAction.RAISE: "increase, raise",
     PrescribingAction.COMBINE: "add, combine, augment",
     PrescribingAction.SWITCH: "switch, change to, replace, try a new one",
+    PrescribingAction.REDUCE: "reduce, lower, taper, bring back down",
+    PrescribingAction.STOP: "stop, withdraw, come off",
 }
+_ACTIONS = "|".join(action.value for action in PrescribingAction)
 
 
 def _check_prescribing(
@@ -623,21 +631,38 @@ def _check_prescribing(
 ) -> None:
     """The safety rule: a prescribing choice says so, says what it does, and carries a cited safety note.
 
-    A case must never model starting, raising, combining or switching a medicine without the safety
-    considerations a competent prescriber weighs at that point (issue 13). The note must cite a
-    primary source (NICE, the BNF, the GMC), because the two source articles are not safety references.
+    A case must never model starting, raising, combining, switching, reducing or stopping a medicine
+    without the safety considerations a competent prescriber weighs at that point (issue 13). A
+    choice is prescribing when it declares `prescribing`, changes a count of medicines (a variable
+    that tracks medication changes or reads like one), or has a label that reads as a prescribing
+    action; the note must say what to check (`course.prescribing.safety_note_gaps`) and cite
+    prescribing guidance (`safety_reference: true`: NICE, the BNF, the GMC), because neither the two
+    source articles nor the works they cite are safety references.
     """
     action = choice.prescribing
-    tracked = [name for name, spec in vignette.variables.items() if spec.tracks == "medication-changes"]
+    counts = [
+        name
+        for name, spec in vignette.variables.items()
+        if spec.tracks == "medication-changes" or looks_like_medication_count(name, spec)
+    ]
     if action is None:
-        for name in tracked:
-            if choice.effects.get(name, 0) > 0:
+        for name in counts:
+            if choice.effects.get(name, 0) != 0:
+                change = "adds to" if choice.effects[name] > 0 else "takes away from"
                 loaded.error(
                     file,
                     (*here, "effects", name),
-                    f"the choice adds to '{vignette.variables[name].label}' but declares no `prescribing` action",
-                    "add `prescribing: start|raise|combine|switch` and a `safety:` note, or drop the effect",
+                    f"the choice {change} '{vignette.variables[name].label}' but declares no `prescribing` action",
+                    f"add `prescribing: {_ACTIONS}` and a `safety:` note, or drop the effect",
                 )
+        phrase = prescribing_phrase(choice.label)
+        if phrase is not None:
+            loaded.error(
+                file,
+                (*here, "label"),
+                f"the label reads as prescribing ({phrase}) but the choice declares no `prescribing` action",
+                f"add `prescribing: {_ACTIONS}` and a `safety:` note; if it changes no medicine, reword the label",
+            )
         return
     if choice.safety is None:
         loaded.error(
@@ -647,15 +672,18 @@ def _check_prescribing(
             "add `safety:` with what to check and `sources:` naming the guideline or formulary it comes from",
         )
     else:
-        kinds = [loaded.course.bibliography.get(ref.ref) for ref in choice.safety.sources]
-        known = [entry for entry in kinds if entry is not None]
-        if known and len(known) == len(kinds) and all(e.kind is SourceKind.SOURCE_ARTICLE for e in known):
+        for message, hint in safety_note_gaps(choice.safety.text, action):
+            loaded.error(file, (*here, "safety", "text"), message, hint)
+        entries = [loaded.course.bibliography.get(ref.ref) for ref in choice.safety.sources]
+        known = [entry for entry in entries if entry is not None]
+        if known and len(known) == len(entries) and not any(e.safety_reference for e in known):
+            kinds = sorted({e.kind.value for e in known})
             loaded.error(
                 file,
                 (*here, "safety", "sources"),
-                "a safety note must cite a primary source (a guideline, the formulary or professional guidance), "
-                "not only the source articles",
-                "cite a `kind: primary-source` entry of references/, such as NICE CG78 or the BNF",
+                "a safety note must cite prescribing guidance (a guideline, the formulary or professional "
+                f"guidance), not only {' and '.join(kinds)} entries",
+                "cite a references/ entry marked `safety_reference: true`, such as NICE CG78 or the BNF",
             )
     label = " ".join(choice.label.casefold().split())
     if not any(re.search(rf"\b{re.escape(stem)}", label) for stem in _ACTION_WORDS[action]):

@@ -7,10 +7,10 @@ Nor is a choice ever silently withheld: one that depends on state says why it ma
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Iterator, Mapping
 
+from course.prescribing import looks_like_medication_count
 from course.problems import Severity
 from course.schema import ChoiceNode, Condition, EndingNode, NarrativeNode, ReflectionNode, Vignette
 
@@ -57,16 +57,12 @@ def outgoing(
             yield route.target, ("routes", j, "target")
 
 
-# A variable whose name or label reads like a count of medication changes (issue 13's safety rule
-# keys on `tracks: medication-changes`, so an untracked one would let prescribing go undeclared).
-_MEDICATION_WORDS = re.compile(r"medication|medicine|\bmeds?\b|^med_|dose|drug|switch", re.IGNORECASE)
-
-
 def check_vignette(vignette: Vignette) -> list[Found]:
     found: list[Found] = []
     for name, spec in vignette.variables.items():
-        looks_like_medication = _MEDICATION_WORDS.search(name) or _MEDICATION_WORDS.search(spec.label)
-        if looks_like_medication and spec.tracks is None:
+        # Issue 13's safety rule keys on `tracks: medication-changes`; an undeclared count would let
+        # prescribing go undeclared (content.py also treats such a variable as tracked).
+        if looks_like_medication_count(name, spec) and spec.tracks is None:
             found.append(
                 (
                     ("variables", name),

@@ -53,11 +53,20 @@ class BibEntry(Strict):
         default=None,
         description="the source article that cites it: required for a primary work, optional for a primary source",
     )
+    safety_reference: bool = Field(
+        default=False,
+        description=(
+            "true for prescribing guidance a case's safety note may rest on: a clinical guideline (NICE), "
+            "the formulary (BNF) or professional guidance (GMC); only a primary source can be one"
+        ),
+    )
 
     @model_validator(mode="after")
     def _primary_work_names_its_source(self) -> BibEntry:
         if self.kind is SourceKind.PRIMARY_WORK and self.cited_in is None:
             raise ValueError("a primary work must say which source article cites it (cited_in)")
+        if self.safety_reference and self.kind is not SourceKind.PRIMARY_SOURCE:
+            raise ValueError("only a `kind: primary-source` entry can be a safety reference")
         return self
 
 
@@ -211,12 +220,19 @@ class SectionRef(Strict):
 
 
 class PrescribingAction(StrEnum):
-    """What a choice does to the patient's medicines; each needs a safety note (content rule)."""
+    """What a choice does to the patient's medicines; each needs a safety note (content rule).
+
+    Lowering or stopping a medicine is prescribing too: it carries its own risks (discontinuation
+    symptoms, rebound, relapse), so a reduction, a stop or a switch needs a plan for how the drug
+    comes down, and the safety note must say so.
+    """
 
     START = "start"  # starts a medicine
     RAISE = "raise"  # raises the dose of one already taken
     COMBINE = "combine"  # adds a medicine to another (augmentation, a combination)
     SWITCH = "switch"  # replaces one medicine, or one combination, with another
+    REDUCE = "reduce"  # lowers the dose of a medicine, or tapers it
+    STOP = "stop"  # stops a medicine
 
 
 class CareTransition(StrEnum):
@@ -231,8 +247,10 @@ class SafetyNote(Strict):
     """The safety considerations of a prescribing choice, shown with its feedback.
 
     The text names what a competent prescriber checks at that point (toxicity in overdose,
-    interactions, licensing, monitoring, supply); `sources` must include a primary source such as a
-    NICE guideline or the BNF, not only the two articles the course is taught from.
+    interactions, licensing, monitoring, supply, and for a reduction, stop or switch how the drug
+    comes down); `sources` must include prescribing guidance (a bibliography entry with
+    `safety_reference: true`, such as a NICE guideline or the BNF), not only the two articles the
+    course is taught from or the works they cite.
     """
 
     text: Text
@@ -253,7 +271,8 @@ class Choice(Strict):
     concepts: list[Slug] = Field(default_factory=list, description="glossary ids the feedback names")
     learn_more: list[SectionRef] = Field(default_factory=list, description="module sections to read next")
     prescribing: PrescribingAction | None = Field(
-        default=None, description="set when the choice starts, raises, combines or switches a medicine"
+        default=None,
+        description="set when the choice starts, raises, combines, switches, reduces or stops a medicine",
     )
     safety: SafetyNote | None = Field(default=None, description="required with `prescribing`")
     transition: CareTransition | None = Field(

@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import yaml
 from course.content import LoadReport, load_course
 from course.graph import outgoing
 from course.schema import ChoiceNode, EndingNode, Outcome, QuizMode, SourceKind, Vignette
+from course.vignette import CONTINUE, PlayState, advance, choices_offered, node_of, start
 
 REPO = Path(__file__).resolve().parents[1]
 CONCEPTS_FILE = REPO / "tests" / "content" / "concepts_from_sources.txt"
@@ -628,3 +630,176 @@ def test_mr_z_self_punishment_from_unconscious_guilt_is_in_the_case_and_the_modu
     assert any("got what he deserved" in n.text for n in mr_z.nodes)
     assert any(isinstance(n, EndingNode) and "unconscious sense of guilt" in n.debrief for n in mr_z.nodes)
     assert "unconscious guilt" in course.modules["the-patient-factor"].body.casefold()
+
+
+# --- issue 13, independent review: what the first fixes left --------------------------------------
+
+
+def routes(vignette: Vignette) -> list[tuple[list[str], list[str], str]]:
+    """Every route from the start to an ending, as (nodes visited, choices made, ending id).
+
+    Variables are followed exactly (conditions and state routes), and a route that comes back to a
+    choice node it has already decided at is cut there, so loops are walked once.
+    """
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    found: list[tuple[list[str], list[str], str]] = []
+
+    def walk(state: PlayState) -> None:
+        node = node_of(vignette, state.node)
+        if isinstance(node, EndingNode):
+            found.append((state.path, state.choices_made, node.id))
+            return
+        if isinstance(node, ChoiceNode):
+            if node.id in [m.node for m in state.route]:
+                return
+            for choice in choices_offered(vignette, state):
+                walk(advance(vignette, state, choice.id, now=now)[0])
+        else:
+            walk(advance(vignette, state, CONTINUE, now=now)[0])
+
+    walk(start(vignette, content_version="routes", now=now)[0])
+    return found
+
+
+SAM_CRISES = ("a-and-e", "overdose")  # the suicidal crisis that took him to A&E; the overdose
+
+
+def test_no_route_through_sam_s_crisis_ends_in_a_debrief_that_says_no_crisis_had_come() -> None:
+    """Handing Sam back after a suicidal crisis, unassessed, must never read as a quiet, mixed ending."""
+    sam = report().course.vignettes["sam"]
+    endings = {n.id: n for n in sam.nodes if isinstance(n, EndingNode)}
+    wrong = [
+        f"{' > '.join(choices)} -> {ending}"
+        for path, choices, ending in routes(sam)
+        if any(crisis in path for crisis in SAM_CRISES)
+        and re.search(r"no crisis|risk had not (yet )?built up", endings[ending].debrief + endings[ending].text, re.I)
+    ]
+    assert wrong == []
+
+
+def test_after_the_overdose_the_endorsed_choice_brings_the_raised_dose_down_with_a_plan() -> None:
+    """The review of the raised antipsychotic ends in a decision, and bringing it down is prescribing."""
+    sam = report().course.vignettes["sam"]
+    step_back = next(n for n in sam.nodes if n.id == "step-back")
+    assert isinstance(step_back, ChoiceNode)
+    [endorsed] = [c for c in step_back.choices if Outcome.HELPFUL in reachable_endings(sam, c.target)]
+    assert endorsed.prescribing is not None and endorsed.prescribing.value == "reduce"
+    assert endorsed.safety is not None
+    assert {r.ref for r in endorsed.safety.sources} >= {"nice-2009", "bnf"}
+    assert re.search(r"gradual|taper|step", endorsed.safety.text)
+    ending = next(n for n in sam.nodes if n.id == "ending-different-conversation")
+    assert "stays as it is" not in ending.text
+
+
+RELIEVED_FEELING = re.compile(
+    r"\b(answer|reliev|eas|sooth|quiet|calm)\w* (the |your |their )?(own )?"
+    r"(helplessness|guilt|frustration|despair|discomfort|anxiety|shame)\b",
+    re.I,
+)
+
+
+def test_feedback_never_asserts_that_a_choice_relieved_the_prescriber_s_feelings() -> None:
+    """Saying "each escalation answered the helplessness in the room" asserts a motive as "to escape" does."""
+    asserted = []
+    for vignette in report().course.vignettes.values():
+        for node in vignette.nodes:
+            texts = [(c.id, c.feedback or "") for c in node.choices] if isinstance(node, ChoiceNode) else []
+            if isinstance(node, EndingNode):
+                texts.append(("debrief", node.debrief))
+            asserted += [
+                f"{vignette.id}/{node.id}/{where}: {s}"
+                for where, text in texts
+                for s in sentences(text)
+                if RELIEVED_FEELING.search(s) and not HEDGE.search(s)
+            ]
+    assert asserted == []
+
+
+# Claims that a source says what it does not, found by the independent read; each pattern names a kind.
+OVERCLAIMS = {
+    # "countertransference prescribing" is Mintz's phrase as Kinghorn quotes it, not the article's.
+    "countertransference prescribing credited to the article": re.compile(
+        r"\b(source|article)\b[^.]{0,60}\b(suggests?|says|describes|calls)\b[^.]{0,80}countertransference prescribing",
+        re.I,
+    ),
+    # The article says deterioration or rising risk should alert a prescriber; it prescribes no moment.
+    "the article timing the step back": re.compile(r"point at which the (source|article) says", re.I),
+    # Kinghorn's fourth principle is about prescribing so as to encourage psychotherapy, not a referral.
+    "Kinghorn's fourth principle as a referral": re.compile(r"fourth principle[^.]{0,120}\bis itself about\b", re.I),
+    # The article names Balint and Winnicott as originators; only the others are the course's addition.
+    "the article said to name no originators": re.compile(r"article does not name (the|any) originators", re.I),
+    # The article reports US "attempts to reintroduce" a psychodynamic approach, not its return.
+    "attempts reported as a return": re.compile(r"psychodynamic (thinking|approach) has returned", re.I),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(OVERCLAIMS))
+def test_no_text_makes_a_source_say_what_it_does_not(kind: str) -> None:
+    wrong = [f"{where}: {s}" for where, text in content_texts() for s in sentences(text) if OVERCLAIMS[kind].search(s)]
+    assert wrong == []
+
+
+def test_nice_ng225_is_cited_with_its_scope() -> None:
+    """NG225 is the self-harm guideline: a text that leans on it for a suicidal crisis says so."""
+    unscoped = [
+        f"{where}: {paragraph[:100]}"
+        for where, text in content_texts()
+        for paragraph in text.split("\n\n")
+        if "NG225" in paragraph and not re.search(r"self-harm", paragraph, re.I)
+    ]
+    assert unscoped == []
+
+
+def test_an_ending_never_recalls_an_overdose_the_route_did_not_contain() -> None:
+    """Sam's endings are reached with and without the overdose; their text must fit every route."""
+    sam = report().course.vignettes["sam"]
+    endings = {n.id: n for n in sam.nodes if isinstance(n, EndingNode)}
+    again = re.compile(r"(overdose|too many tablets)[^.]*\bagain\b|\bagain\b[^.]*(overdose|too many tablets)", re.I)
+    wrong = sorted(
+        {
+            ending
+            for path, _, ending in routes(sam)
+            if "overdose" not in path and again.search(endings[ending].text + " " + endings[ending].debrief)
+        }
+    )
+    assert wrong == []
+
+
+def test_no_choice_recalls_an_overdose_on_a_route_that_had_none() -> None:
+    """The choices after Sam's reflection are reached with and without the overdose (after A&E alone)."""
+    sam = report().course.vignettes["sam"]
+    choices = {c.id: c for n in sam.nodes if isinstance(n, ChoiceNode) for c in n.choices}
+    past = re.compile(r"(recent|after (the|an|his)|since (the|his)|days after an?) overdose", re.I)
+    wrong = sorted(
+        {
+            choice_id
+            for path, made, _ in routes(sam)
+            if "overdose" not in path
+            for choice_id in made
+            if past.search(
+                " ".join(
+                    [
+                        choices[choice_id].feedback or "",
+                        choices[choice_id].safety.text if choices[choice_id].safety else "",
+                    ]
+                )
+            )
+        }
+    )
+    assert wrong == []
+
+
+def test_mr_z_s_augmentation_that_brought_only_side_effects_is_reviewed_and_can_be_stopped_safely() -> None:
+    """Every helpful route after the augmentation passes a decision about it, and stopping it is declared."""
+    mr_z = report().course.vignettes["mr-z"]
+    endings = {n.id: n for n in mr_z.nodes if isinstance(n, EndingNode)}
+    choices = {c.id: c for n in mr_z.nodes if isinstance(n, ChoiceNode) for c in n.choices}
+    stops = [c for c in choices.values() if c.prescribing is not None and c.prescribing.value in {"stop", "reduce"}]
+    assert stops, "no choice lets the learner stop the augmenting agent"
+    for stop in stops:
+        assert stop.safety is not None and {r.ref for r in stop.safety.sources} >= {"bnf"}
+    for _, made, ending in routes(mr_z):
+        if "start-augmenter" in made and endings[ending].outcome is Outcome.HELPFUL:
+            decided = [c for c in made if choices[c].prescribing is not None and c != "start-augmenter"]
+            reviewed = [c for c in made if "augment" in choices[c].label.casefold() and c != "start-augmenter"]
+            assert reviewed or decided, f"{' > '.join(made)}: the augmentation is never reviewed"
