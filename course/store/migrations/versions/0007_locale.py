@@ -1,4 +1,4 @@
-"""Time zones on accounts and cohorts, search keys for names in any script (issue 15).
+"""Time zones on accounts and cohorts (issue 15, time, numbers and deleted learners).
 
 Revision ID: 0007
 Revises: 0006

@@ -1,4 +1,4 @@
-"""Consent before visibility, rate limits, bound handoffs, erasure (issue 16).
+"""Consent before visibility, erasure, honest failures (issue 16, consent).
 
 Revision ID: 0008
 Revises: 0007

@@ -1,0 +1,26 @@
+"""Search keys for names in any script, certificate name checks (issue 15, names and exports).
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-11-30
+
+Reserved in the chain so that work on several issues can add its schema changes independently;
+an unused reservation stays a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

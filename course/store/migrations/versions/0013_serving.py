@@ -1,0 +1,26 @@
+"""Cheaper interactions: any cache or index tables (issue 18).
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-11-30
+
+Reserved in the chain so that work on several issues can add its schema changes independently;
+an unused reservation stays a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0013"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

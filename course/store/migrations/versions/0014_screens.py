@@ -1,0 +1,26 @@
+"""The journey on any screen (issue 19, part A).
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-11-30
+
+Reserved in the chain so that work on several issues can add its schema changes independently;
+an unused reservation stays a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0014"
+down_revision: str | None = "0013"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
