@@ -45,6 +45,7 @@ NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 DEEP_LINKING_REQUEST = "LtiDeepLinkingRequest"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
+ACCEPTED_MESSAGES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
 
 PLACEHOLDER_DOMAIN = "lti.invalid"  # RFC 2606: never deliverable, never anyone's real address
 MAX_NAME = 80
@@ -308,11 +309,19 @@ def accept_launch(
 ) -> Launched:
     """Apply a launch that PyLTI1p3 validated: account, role, cohort, link. Raises :class:`LaunchRefused`."""
     require_aware(now)
+    message_type = claims.get(MESSAGE_TYPE)
+    if message_type not in ACCEPTED_MESSAGES:
+        # PyLTI1p3 also validates submission-review and data-privacy launches; this tool offers neither,
+        # and treating one as a resource link would sign the person in somewhere they did not ask for.
+        raise LaunchRefused(
+            f"Your LMS sent a kind of launch this course does not offer ({str(message_type)[:60]}). "
+            "Open the course from a link your instructor placed in the LMS course."
+        )
     sub = str(claims.get("sub") or "")
     if not sub:
         raise LaunchRefused("Your LMS launched the course anonymously; it needs to say who you are.")
     instructor = is_instructor(claims)
-    deep_linking = claims.get(MESSAGE_TYPE) == DEEP_LINKING_REQUEST
+    deep_linking = message_type == DEEP_LINKING_REQUEST
     if deep_linking and not instructor:
         raise LaunchRefused("Only an instructor of this LMS course can choose what a link opens.")
     role = Role.EDUCATOR if instructor else Role.LEARNER

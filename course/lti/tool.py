@@ -16,6 +16,7 @@ PyLTI1p3 ships adapters for Django and Flask; the app's HTTP side is Starlette (
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,6 +24,7 @@ from typing import Any
 
 import requests
 from pylti1p3.deployment import Deployment
+from pylti1p3.exception import LtiException
 from pylti1p3.launch_data_storage.cache import CacheDataStorage
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.oidc_login import OIDCLogin
@@ -40,6 +42,13 @@ from course.store.db import Store
 from course.store.models import LtiLaunchDataRow
 
 LAUNCH_DATA_LIFETIME = timedelta(hours=1)
+# Clock skew allowed between the platform and the tool when checking exp and iat (seconds), and the
+# oldest id_token accepted: the login-to-launch round trip takes seconds, so an hour-old token is a
+# replay or a platform clock far off (IMS Security Framework 1.0, 5.1.3, steps 7 and 8).
+CLOCK_SKEW_SECONDS = 60
+MAX_TOKEN_AGE_SECONDS = 3600
+MESSAGE_TYPE_CLAIM = "https://purl.imsglobal.org/spec/lti/claim/message_type"
+OFFERED_MESSAGES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
 HTTP_TIMEOUT_SECONDS = 15.0
 # Claims about the person that the tool copies into its own tables at launch and never needs again.
 PERSONAL_CLAIMS = (
@@ -317,9 +326,62 @@ class ToolLogin(OIDCLogin[LtiRequest, DatabaseToolConf, ToolSession, CookieJar, 
         return LocationRedirect(url)
 
 
+def check_id_token_claims(claims: Mapping[str, Any], client_id: str, now: float) -> None:
+    """The id_token checks PyLTI1p3 leaves out; raises LtiException naming the claim at fault.
+
+    From the IMS Security Framework 1.0, section 5.1.3 (and OpenID Connect Core 3.1.3.7, which it
+    follows): ``aud`` must contain the tool's client id; a token with several audiences must name
+    the tool as its authorised party (``azp``), and an ``azp`` present must be the tool; ``exp`` and
+    ``iat`` are required numbers, the token must not have expired and must not come from the future
+    or from too long ago (:data:`CLOCK_SKEW_SECONDS`, :data:`MAX_TOKEN_AGE_SECONDS`). From LTI Core
+    1.3, 5.3.7: ``roles`` is an array of URIs (strings).
+    ``now`` is seconds since the epoch.
+    """
+    audience = claims.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if not all(isinstance(item, str) for item in audiences) or client_id not in audiences:
+        raise LtiException("the id_token is not addressed to this tool (aud)")
+    azp = claims.get("azp")
+    if len(audiences) > 1 and azp is None:
+        raise LtiException("an id_token with several audiences must name its authorised party (azp)")
+    if azp is not None and azp != client_id:
+        raise LtiException("the id_token was issued to another tool (azp)")
+    for name in ("exp", "iat"):
+        value = claims.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise LtiException(f"the id_token has no valid '{name}' time")
+    if claims["exp"] + CLOCK_SKEW_SECONDS <= now:
+        raise LtiException("the id_token has expired (exp)")
+    if claims["iat"] - CLOCK_SKEW_SECONDS > now:
+        raise LtiException("the id_token was issued in the future (iat): check the LMS's clock")
+    if now - claims["iat"] > MAX_TOKEN_AGE_SECONDS:
+        raise LtiException("the id_token is too old (iat)")
+    roles = claims.get("https://purl.imsglobal.org/spec/lti/claim/roles")
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise LtiException("the roles claim must be a list of role URIs")
+
+
 class ToolLaunch(MessageLaunch[LtiRequest, DatabaseToolConf, ToolSession, CookieJar]):  # type: ignore[type-var]
     def _get_request_param(self, key: str) -> str:
         return self._request.get_param(key)
+
+    def validate_jwt_signature(self) -> ToolLaunch:
+        """The library's signature check (times off: checked below with a skew), then the claims it skips."""
+        self.set_jwt_verify_options({"verify_aud": False, "verify_exp": False, "verify_iat": False, "verify_nbf": True})
+        super().validate_jwt_signature()
+        registration = self._registration
+        assert registration is not None, "validate_registration runs first"
+        check_id_token_claims(self._get_jwt_body(), str(registration.get_client_id()), time.time())
+        return self
+
+    def validate_message(self) -> ToolLaunch:
+        """Only the messages this tool offers: a resource link launch and deep linking (LTI Core 5.1;
+        LTI Deep Linking 2.0). PyLTI1p3 would also pass submission-review and data-privacy launches."""
+        kind = self._get_jwt_body().get(MESSAGE_TYPE_CLAIM)
+        if kind not in OFFERED_MESSAGES:
+            raise LtiException(f"this course does not offer {str(kind)[:60]!r} launches")
+        super().validate_message()
+        return self
 
     def registration(self) -> Registration:
         assert self._registration is not None, "validate the launch first"
@@ -327,6 +389,8 @@ class ToolLaunch(MessageLaunch[LtiRequest, DatabaseToolConf, ToolSession, Cookie
 
 
 __all__ = [
+    "CLOCK_SKEW_SECONDS",
+    "MAX_TOKEN_AGE_SECONDS",
     "PERSONAL_CLAIMS",
     "CookieJar",
     "CookieToSet",
@@ -337,5 +401,6 @@ __all__ = [
     "Tool",
     "ToolLaunch",
     "ToolLogin",
+    "check_id_token_claims",
     "http_session",
 ]

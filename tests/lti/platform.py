@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -80,6 +81,9 @@ class Platform:
     port: int = field(default_factory=free_port)
     key: JWK = field(default_factory=lambda: JWK.generate(kty="RSA", size=2048))
     signing_key: JWK | None = None  # set to another key to send launches the tool must refuse
+    # Changes the claims of the next id_tokens before signing (a platform misbehaving, or a token
+    # meant for another tool): the tool must refuse them although the signature is good.
+    tamper: Callable[[dict[str, Any]], None] | None = None
     links: dict[str, Link] = field(default_factory=dict)
     lineitems: dict[str, dict[str, Any]] = field(default_factory=dict)
     scores: list[dict[str, Any]] = field(default_factory=list)
@@ -160,9 +164,10 @@ class Platform:
     def id_token(self, who: str, message: str, nonce: str) -> str:
         signer = self.signing_key or self.key
         pem = signer.export_to_pem(private_key=True, password=None)
-        return jwt.encode(
-            self._claims(PEOPLE[who], message, nonce), pem, algorithm="RS256", headers={"kid": self.key.thumbprint()}
-        )
+        claims = self._claims(PEOPLE[who], message, nonce)
+        if self.tamper is not None:
+            self.tamper(claims)
+        return jwt.encode(claims, pem, algorithm="RS256", headers={"kid": self.key.thumbprint()})
 
     # --- endpoints ---------------------------------------------------------------------------------
 

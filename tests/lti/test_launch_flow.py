@@ -6,7 +6,9 @@ cover the refusals and the bookkeeping a browser test would be slow to reach.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -174,6 +176,71 @@ def test_launches_the_tool_must_refuse(
     framed = new_browser(headers={"Sec-Fetch-Dest": "iframe"})
     in_frame = launch(framed, platform, "leo", link)
     assert in_frame.status_code == 200 and 'target="_blank"' in in_frame.text and "http-equiv" not in in_frame.text
+
+
+def _set(name: str, value: object) -> Callable[[dict[str, object]], None]:
+    return lambda claims: claims.__setitem__(name, value)
+
+
+def _drop(name: str) -> Callable[[dict[str, object]], None]:
+    return lambda claims: claims.pop(name)
+
+
+ROLES = "https://purl.imsglobal.org/spec/lti/claim/roles"
+MESSAGE_TYPE = "https://purl.imsglobal.org/spec/lti/claim/message_type"
+# Validly signed id_tokens the tool must still refuse (IMS Security Framework 5.1.3; LTI Core 5.3),
+# each with the words the refusal must say. PyLTI1p3 alone accepted every one of these.
+BAD_CLAIMS = {
+    "meant for another tool": (_set("aud", "another-tool"), "Registration not found"),
+    "several audiences, no azp": (_set("aud", ["course-tool-1", "another-tool"]), "authorised party (azp)"),
+    "issued to another tool": (_set("azp", "another-tool"), "issued to another tool (azp)"),
+    "no exp": (_drop("exp"), "no valid 'exp'"),
+    "exp not a number": (_set("exp", "tomorrow"), "no valid 'exp'"),
+    "expired": (_set("exp", int(time.time()) - 120), "expired (exp)"),
+    "no iat": (_drop("iat"), "no valid 'iat'"),
+    "issued in the future": (_set("iat", int(time.time()) + 600), "issued in the future (iat)"),
+    "issued two hours ago": (_set("iat", int(time.time()) - 7200), "too old (iat)"),
+    "roles as one string": (_set(ROLES, "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"), "list"),
+    "roles holding an object": (_set(ROLES, [{"role": "Instructor"}]), "list"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CLAIMS))
+def test_a_validly_signed_launch_with_bad_claims_is_refused_and_signs_nobody_in(
+    lti_store: Store, tool: Served, platform: Platform, new_browser: Callable[..., httpx.Client], case: str
+) -> None:
+    tamper, reason = BAD_CLAIMS[case]
+    link = platform.new_link("Case", {"target": "vignette:case"})
+    platform.tamper = tamper
+    refused = launch(new_browser(), platform, "leo", link)
+    assert refused.status_code == 400 and reason in unescape(refused.text), refused.text
+    assert "/auth/handoff" not in refused.text
+    with lti_store.read() as conn:
+        assert conn.execute(select(UserRow.id).where(UserRow.display_name == PEOPLE["leo"].name)).first() is None
+    platform.tamper = None
+    assert launch(new_browser(), platform, "leo", link).status_code == 200  # the same link, untampered
+
+
+@pytest.mark.parametrize("message_type", ["LtiSubmissionReviewRequest", "DataPrivacyLaunchRequest"])
+def test_launch_kinds_the_tool_does_not_offer_are_refused(
+    lti_store: Store,
+    tool: Served,
+    platform: Platform,
+    new_browser: Callable[..., httpx.Client],
+    message_type: str,
+) -> None:
+    link = platform.new_link("Case", {"target": "vignette:case"})
+
+    def other_kind(claims: dict[str, object]) -> None:
+        claims[MESSAGE_TYPE] = message_type
+        if message_type == "LtiSubmissionReviewRequest":
+            claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"] = {"lineitem": "x", "scope": []}
+            claims["https://purl.imsglobal.org/spec/lti/claim/for_user"] = {"user_id": "u"}
+
+    platform.tamper = other_kind
+    refused = launch(new_browser(), platform, "leo", link)
+    assert refused.status_code == 400 and "does not offer" in refused.text, refused.text
+    assert "/auth/handoff" not in refused.text
 
 
 def test_an_email_that_belongs_to_a_local_account_is_not_taken_over(
