@@ -442,7 +442,16 @@ def _import_gift(args: argparse.Namespace) -> int:
     from course.content import CONTENT_FOLDERS
 
     try:
-        source = args.file.read_text(encoding="utf-8")
+        with args.file.open("rb") as handle:
+            raw = handle.read(gift.MAX_GIFT_BYTES + 1)  # never more than the limit into memory
+        if len(raw) > gift.MAX_GIFT_BYTES:
+            print(
+                f"error: {args.file} is over {gift.MAX_GIFT_BYTES // 1000:,} kB, the most one import takes; "
+                "split it (nothing was written)",
+                file=sys.stderr,
+            )
+            return 1
+        source = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1

@@ -42,6 +42,16 @@ _ESCAPED = "\\~=#{}:"
 _FORMAT_MARKER = re.compile(r"^\[(html|markdown|plain|moodle)\]")
 _KEYS = ("a", "b", "c", "d", "e")
 _PLACEHOLDER = "\x00"  # stands for an escaped character while the answer block is split
+# The most a single import takes. The whole course exports to about 150 kB of GIFT, so 1 MB holds a
+# large bank and still bounds the work one command can be asked to do.
+MAX_GIFT_BYTES = 1_000_000
+# Answers in one question: the course's items have five; more than ten is not a single-best-answer
+# item (NBME: options homogeneous and few enough to weigh each), and bounds the work per question.
+MAX_CHOICES = 10
+# One ``[id:...]`` or ``[tag:...]`` marker in a comment: no brackets or control characters inside,
+# so a search never rescans the rest of the comment from every opening bracket (linear time).
+_ID_MARKER = re.compile(r"\[id:([^\[\]\x00-\x1f\x7f]+)\]")
+_TAG_MARKER = re.compile(r"\[tag:([^\[\]\x00-\x1f\x7f]+)\]")
 
 
 class GiftError(ValueError):
@@ -214,10 +224,10 @@ def _comment_data(comments: list[str]) -> tuple[str | None, tuple[str, ...], dic
             else:
                 meta = loaded if isinstance(loaded, dict) else {}
             continue
-        id_match = re.search(r"\[id:([^\x00-\x1f\x7f]+?)]", body)
+        id_match = _ID_MARKER.search(body)
         if id_match:
             ident = id_match.group(1).strip()
-        found_tags += [t.strip() for t in re.findall(r"\[tag:([^\x00-\x1f\x7f]+?)]", body)]
+        found_tags += [t.strip() for t in _TAG_MARKER.findall(body)]
     return ident, tuple(found_tags), meta, problems
 
 
@@ -260,6 +270,9 @@ def _choices(answers: str, where: str, default: str) -> tuple[list[tuple[str, st
         if body.startswith("#"):
             raise GiftError([f"{where} is a numerical question; the course holds single-best-answer questions"])
         raise GiftError([f"{where}: its answers must each start with = (right) or ~ (wrong)"])
+    answer_count = body.count("=") + body.count("~")
+    if answer_count > MAX_CHOICES:
+        raise GiftError([f"{where} has {answer_count} answers; a single-best-answer item has at most {MAX_CHOICES}"])
     pieces = re.split(r"(?=[=~])", body)
     choices: list[tuple[str, str | None, bool]] = []
     used = 0
@@ -287,9 +300,30 @@ def _choices(answers: str, where: str, default: str) -> tuple[list[tuple[str, st
     return choices, general
 
 
+def _control_characters(source: str) -> list[str]:
+    """One problem per line holding a control character other than tab (they are invisible in an
+    editor, and the parser uses NUL internally)."""
+    problems = []
+    for number, text in enumerate(source.split("\n"), start=1):
+        bad = next((c for c in text if (ord(c) < 32 and c != "\t") or 127 <= ord(c) < 160), None)
+        if bad is not None:
+            problems.append(f"line {number} holds the invisible control character U+{ord(bad):04X}; remove it")
+    return problems
+
+
 def parse_gift(source: str) -> list[GiftQuestion]:
-    """Every question in a GIFT file. Raises :class:`GiftError` listing every question it cannot take."""
+    """Every question in a GIFT file (GIFT as Moodle documents it). Raises :class:`GiftError` listing
+    every question it cannot take; a file over :data:`MAX_GIFT_BYTES` or holding control characters
+    is refused whole before any question is read."""
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size > MAX_GIFT_BYTES:
+        raise GiftError(
+            [f"the file is {size // 1000:,} kB; one import takes at most {MAX_GIFT_BYTES // 1000:,} kB, so split it"]
+        )
     source = source.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    control = _control_characters(source)
+    if control:
+        raise GiftError(control[:20] + ([f"and {len(control) - 20} more lines"] if len(control) > 20 else []))
     questions: list[GiftQuestion] = []
     problems: list[str] = []
     category: str | None = None
@@ -400,6 +434,8 @@ def to_bank_data(
 
 __all__ = [
     "CATEGORY_ROOT",
+    "MAX_CHOICES",
+    "MAX_GIFT_BYTES",
     "META_PREFIX",
     "GiftError",
     "GiftQuestion",

@@ -168,6 +168,46 @@ def test_questions_a_bank_cannot_hold_are_refused_by_name(source: str, message: 
     assert any(message in problem for problem in refused.value.problems), refused.value.problems
 
 
+# Inputs built to make a parser rescan: each is near the 1 MB limit, and each used to take minutes or
+# more (a comment of 40,000 "[tag:" took over 5 minutes; 20 kB of it took 5 s).
+HOSTILE_GIFT = {
+    "tag markers never closed": "// " + "[tag:" * 190_000 + "\n::t::Which?{=a#x ~b#y ~c#z}",
+    "id markers never closed": "// " + "[id:" * 240_000 + "\n::t::Which?{=a#x ~b#y ~c#z}",
+    "a title never closed": "::" + "x" * 990_000 + "\nWhich?{=a#x ~b#y ~c#z}",
+    "answers of nothing but =": "::t::Which?{" + "=" * 990_000 + "}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_GIFT))
+def test_hostile_gift_near_the_size_limit_is_read_in_linear_time_or_refused_by_name(name: str) -> None:
+    source = HOSTILE_GIFT[name]
+    assert len(source.encode()) <= gift.MAX_GIFT_BYTES
+    try:
+        questions = gift.parse_gift(source)
+    except gift.GiftError as refused:
+        assert refused.problems and all(isinstance(p, str) and len(p) < 500 for p in refused.problems)
+    else:
+        assert len(questions) == 1 and questions[0].choices  # read whole, as one question
+
+
+def test_a_file_over_the_limit_is_refused_whole_and_says_how_big_it_is(tmp_path: Path) -> None:
+    too_big = "::t::Which?{=a#x ~b#y ~c#z}\n\n" * (gift.MAX_GIFT_BYTES // 20)
+    with pytest.raises(gift.GiftError, match=r"one import takes at most 1,000 kB"):
+        gift.parse_gift(too_big)
+    path = tmp_path / "big.gift"
+    path.write_text(too_big, encoding="utf-8")
+    assert main(["items", "import-gift", str(path), "--root", str(_content_copy(tmp_path))]) == 1
+
+
+def test_too_many_answers_and_control_characters_are_refused_by_line() -> None:
+    eleven = "::many::Which?{=a " + " ".join(f"~o{n}" for n in range(10)) + "}"
+    with pytest.raises(gift.GiftError, match="11 answers"):
+        gift.parse_gift(eleven)
+    for char in ("\x00", "\x1b", "\x85"):
+        with pytest.raises(gift.GiftError, match=rf"line 2 holds the invisible control character U\+{ord(char):04X}"):
+            gift.parse_gift(f"// [id:q1]\n::t::Wh{char}ich?{{=a#x ~b#y ~c#z}}")
+
+
 def test_the_exporter_refuses_what_gift_cannot_say() -> None:
     bank = tricky_bank()
     item = bank.items[0]
