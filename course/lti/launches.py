@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 from pylti1p3.roles import DesignerRole, TeacherRole, TeachingAssistantRole
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from course import cohorts
 from course.accounts import Role, User, normalise_email
@@ -49,6 +50,7 @@ ACCEPTED_MESSAGES = (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST)
 
 PLACEHOLDER_DOMAIN = "lti.invalid"  # RFC 2606: never deliverable, never anyone's real address
 MAX_NAME = 80
+RACE_RETRIES = 3  # launches of the same new person, course or link at the same moment (see accept_launch)
 TARGET_KINDS = ("home", "module", "vignette", "assessment", "dashboard")
 
 
@@ -325,12 +327,20 @@ def accept_launch(
     if deep_linking and not instructor:
         raise LaunchRefused("Only an instructor of this LMS course can choose what a link opens.")
     role = Role.EDUCATOR if instructor else Role.LEARNER
-    with store.write() as conn:
-        user = account_for(conn, platform, sub, claims, role, now)
-        context_pk, cohort_id, nrps_url = _context(conn, platform, claims, user, instructor, now)
-        target = HOME if deep_linking else _link(conn, platform, claims, context_pk, course, now)
-        if context_pk is not None and not instructor and claims.get(AGS):
-            _gradebook_entry(conn, context_pk, user, now)
+    for attempt in range(RACE_RETRIES + 1):
+        try:
+            with store.write() as conn:
+                user = account_for(conn, platform, sub, claims, role, now)
+                context_pk, cohort_id, nrps_url = _context(conn, platform, claims, user, instructor, now)
+                target = HOME if deep_linking else _link(conn, platform, claims, context_pk, course, now)
+                if context_pk is not None and not instructor and claims.get(AGS):
+                    _gradebook_entry(conn, context_pk, user, now)
+            break
+        except IntegrityError:
+            # Another launch of the same person, course or link committed the same row first (two tabs,
+            # a double click): run again, and this time find what it made.
+            if attempt == RACE_RETRIES:
+                raise
     return Launched(
         user=user,
         instructor=instructor,

@@ -241,3 +241,34 @@ def test_a_gradebook_that_cannot_be_reached_is_retried_later(store: Store, now: 
     with store.read() as conn:
         row = conn.execute(select(LtiScoreRow.status, LtiScoreRow.next_attempt_at, LtiScoreRow.last_error)).one()
     assert row.status == "pending" and row.next_attempt_at == now + timedelta(seconds=30) and row.last_error
+
+
+def test_the_same_new_person_launching_twice_at_once_gets_one_account_and_no_error(store: Store, now: datetime) -> None:
+    """Two tabs (or a double click in the LMS) launch a person the course has never seen, at once:
+    both launches succeed and land on one account, one cohort membership (both databases)."""
+    import threading
+
+    platform = _platform(store, now)
+    launches.accept_launch(store, platform, _claims("ivy", "Instructor"), COURSE, now=now)  # the cohort exists
+    barrier = threading.Barrier(6)
+    results: list[Any] = []
+
+    def go() -> None:
+        barrier.wait()
+        try:
+            results.append(launches.accept_launch(store, platform, _claims("newcomer", "Learner"), COURSE, now=now))
+        except Exception as exc:
+            results.append(exc)
+
+    threads = [threading.Thread(target=go) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(isinstance(result, launches.Launched) for result in results), results
+    assert len({result.user.id for result in results}) == 1
+    with store.read() as conn:
+        members = conn.execute(
+            select(CohortMemberRow.user_id).where(CohortMemberRow.user_id == results[0].user.id)
+        ).all()
+    assert len(members) == 1
