@@ -125,18 +125,21 @@ class XapiConfig:
         return self.base.rstrip("/") + "/"
 
 
-def deployment_base(store: Store) -> str:
-    """This deployment's own base address, generated at first use and kept in ``settings``.
+def deployment_base(store: Store, public_url: str = "") -> str:
+    """This deployment's own base address, fixed at first use and kept in ``settings``.
 
+    The first value is ``public_url`` (``COURSE_PUBLIC_URL``) when one is set, otherwise
     ``https://relational-prescribing.example.org/deployments/<random UUID>``: a URL (xAPI wants the
-    account ``homePage`` to be one) that no other deployment shares. Several processes starting at
-    once agree on one value (insert-if-absent, then read back).
+    account ``homePage`` to be one) that no other deployment shares. Once kept it never changes,
+    even if the public address later does: statement ids and actor identities derive from it, and a
+    new base would make an LRS count every learner twice and leave voids pointing at ids it never
+    received. Several processes starting at once agree on one value (insert-if-absent, read back).
     """
     with store.read() as conn:
         found = conn.execute(select(SettingRow.value).where(SettingRow.key == BASE_SETTING)).scalar()
     if found:
         return str(found)
-    generated = GENERATED_BASE_PREFIX + uuid.uuid4().hex
+    generated = public_url.strip().rstrip("/") or GENERATED_BASE_PREFIX + uuid.uuid4().hex
     with store.write() as conn:
         dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         conn.execute(
@@ -152,8 +155,9 @@ def load_config(
 ) -> XapiConfig:
     """``[xapi]`` in .streamlit/secrets.toml (endpoint, key, secret, base), overridden by XAPI_* variables.
 
-    Without a configured ``base`` (nor ``COURSE_PUBLIC_URL``) the base is ``deployment_base(store)``;
-    ``store`` may be left out only when a base is configured.
+    Without a configured ``base`` the base is ``deployment_base(store, COURSE_PUBLIC_URL)``: the
+    public address the deployment had when it first needed a base, kept from then on. ``store`` may
+    be left out only when a base or a public address is configured.
     """
     settings: dict[str, Any] = {}
     path = secrets_file if secrets_file is not None else Path(".streamlit") / "secrets.toml"
@@ -164,11 +168,15 @@ def load_config(
         override = env.get(f"XAPI_{name.upper()}", "").strip()
         if override:
             settings[name] = override
-    base = str(settings.get("base") or env.get("COURSE_PUBLIC_URL", ""))
+    base = str(settings.get("base") or "")
     if not base:
-        if store is None:
+        public_url = env.get("COURSE_PUBLIC_URL", "")
+        if store is not None:
+            base = deployment_base(store, public_url)
+        elif public_url:
+            base = public_url
+        else:
             raise ValueError("no xAPI base configured and no store to keep a generated one in")
-        base = deployment_base(store)
     endpoint = str(settings.get("endpoint", ""))
     if endpoint and not endpoint.endswith("/"):
         endpoint += "/"
@@ -632,6 +640,18 @@ def retry_failed(store: Store, *, now: datetime) -> int:
     return int(statements) + int(voids)
 
 
+def awaiting_retry(store: Store) -> int:
+    """Statements and voids still pending after at least one failed try (the LRS was down or
+    answered with an error worth retrying); they wait for their next attempt time."""
+    total = 0
+    with store.read() as conn:
+        for table in (XapiOutboxRow, XapiVoidRow):
+            total += int(
+                conn.execute(select(func.count()).where(table.status == PENDING, table.attempts > 0)).scalar_one()
+            )
+    return total
+
+
 def outbox_counts(store: Store) -> dict[str, int]:
     """How many statements (voids included) are pending, sent and failed (for the CLI's summary)."""
     counts = {PENDING: 0, SENT: 0, FAILED: 0}
@@ -734,6 +754,7 @@ __all__ = [
     "XapiConfig",
     "activity_id",
     "all_statements",
+    "awaiting_retry",
     "backoff",
     "default_catalogue",
     "deployment_base",

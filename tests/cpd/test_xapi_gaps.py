@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from course import xapi
 from course.__main__ import main
 from course.clock import utcnow
 from course.privacy import delete_account
 from course.store.db import Store
-from course.store.models import XapiVoidRow
+from course.store.models import XapiOutboxRow, XapiVoidRow
 from tests.cpd.helpers import COURSE, do_everything, person
 
 CONFIG = xapi.XapiConfig(base="https://course.example.org", endpoint="https://lrs.example.org/xapi/")
@@ -72,6 +72,16 @@ def test_deployment_base_is_generated_once_and_a_configured_base_wins(store: Sto
     assert xapi.load_config({"XAPI_BASE": "https://c.example"}, Path("missing.toml"), store=store).base == (
         "https://c.example"
     )
+
+
+def test_a_new_public_address_keeps_statement_ids_and_actors_of_the_first(store: Store, now: datetime) -> None:
+    """A deployment that moves to a new address must not send the LRS new ids for old events (the
+    LRS would store them twice) nor new actors (it would count each learner twice)."""
+    first = xapi.load_config({"COURSE_PUBLIC_URL": "https://old.example.ac.uk"}, Path("missing.toml"), store=store)
+    moved = xapi.load_config({"COURSE_PUBLIC_URL": "https://new.example.ac.uk"}, Path("missing.toml"), store=store)
+    assert first.base == moved.base == "https://old.example.ac.uk"
+    assert xapi.statement_id(first, 7) == xapi.statement_id(moved, 7)
+    assert moved.home_page == first.home_page
 
 
 def test_every_activity_carries_a_definition_with_a_name(store: Store, now: datetime) -> None:
@@ -134,6 +144,45 @@ def test_send_exits_non_zero_while_rejected_statements_wait(
     assert main(["xapi", "retry-failed"]) == 0
     assert main(["xapi", "send"]) == 0
     assert RejectingLrs.stored
+
+
+class DownLrs:
+    down: ClassVar[bool] = True
+    stored: ClassVar[list[Mapping[str, Any]]] = []
+
+    def __init__(self, config: xapi.XapiConfig) -> None:
+        pass
+
+    def send(self, statements: Sequence[Mapping[str, Any]]) -> None:
+        if DownLrs.down:
+            raise xapi.TransportError("connection refused")
+        DownLrs.stored.extend(statements)
+
+
+def test_send_keeps_exiting_non_zero_while_statements_wait_for_a_retry(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The LRS is down: the first run defers everything. The next cron run, before the retry time,
+    tries nothing, yet the statements have still not reached the LRS: it must not exit 0."""
+    url = f"sqlite:///{cli_env / 'down.sqlite3'}"
+    store = Store.open(url)
+    do_everything(store, person(store, utcnow(), "lee@example.org"), utcnow())
+    store.close()
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("XAPI_ENDPOINT", "https://lrs.example/xapi")
+    monkeypatch.setattr(xapi, "HttpTransport", DownLrs)
+    DownLrs.down, DownLrs.stored = True, []
+    assert main(["xapi", "send"]) == 2
+    capsys.readouterr()
+    assert main(["xapi", "send"]) == 2  # nothing due yet: still not delivered
+    assert "wait to be retried" in capsys.readouterr().err
+    DownLrs.down = False
+    store = Store.open(url)
+    with store.write() as conn:  # the retry time has come
+        conn.execute(update(XapiOutboxRow).values(next_attempt_at=utcnow() - timedelta(minutes=1)))
+    store.close()
+    assert main(["xapi", "send"]) == 0
+    assert DownLrs.stored
 
 
 def test_deleting_an_account_voids_what_the_lrs_holds_and_export_leaves_it_out(
