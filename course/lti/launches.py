@@ -193,8 +193,12 @@ def account_for(
         if free and row.email.endswith("@" + PLACEHOLDER_DOMAIN):
             changes["email"] = email
         conn.execute(update(UserRow).where(UserRow.id == user_id).values(**changes))
-    found = conn.execute(select(UserRow.email, UserRow.display_name).where(UserRow.id == user_id)).one()
-    return User(id=user_id, email=found.email, display_name=found.display_name, role=current_role)
+    found = conn.execute(
+        select(UserRow.email, UserRow.display_name, UserRow.time_zone).where(UserRow.id == user_id)
+    ).one()
+    return User(
+        id=user_id, email=found.email, display_name=found.display_name, role=current_role, time_zone=found.time_zone
+    )
 
 
 def _context(

@@ -49,7 +49,9 @@ def test_an_educator_creates_a_cohort_adds_a_learner_by_name_and_assigns_a_modul
     at.selectbox(key="assign-item").set_value("second").run()
     at.date_input(key="assign-due").set_value(utcnow().date() - timedelta(days=1)).run()
     at.button(key="assign").click().run()
-    assert texts(at.error) == ["That due date has already passed. Choose today or a later day."]
+    (refused,) = texts(at.error)
+    assert refused.startswith("That due date has already passed: today is ")
+    assert refused.endswith("in the cohort's time zone (UTC). Choose today or a later day.")
     at.date_input(key="assign-due").set_value(utcnow().date() + timedelta(days=3)).run()
     at.button(key="assign").click().run()
     (task,) = cohorts.assignments(app_store, teacher, created.id)
