@@ -199,7 +199,8 @@ def set_time_zone(store: Store, educator: User, cohort_id: int, name: str) -> Co
     with store.write() as conn:
         cohort = _owned(conn, educator, cohort_id)
         old, new = cohort.zone, formatting.zone(zone_name)
-        for row in conn.execute(select(AssignmentRow.id, AssignmentRow.due_at).where(AssignmentRow.cohort_id == cohort_id)):
+        found = select(AssignmentRow.id, AssignmentRow.due_at).where(AssignmentRow.cohort_id == cohort_id)
+        for row in conn.execute(found).all():
             day = formatting.local_today(row.due_at, old)
             conn.execute(
                 update(AssignmentRow)

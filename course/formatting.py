@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from course.clock import require_aware
 
 DEFAULT_ZONE = "UTC"
+UTC_ZONE = ZoneInfo(DEFAULT_ZONE)  # a default for ``tz`` arguments
 
 
 class UnknownZone(ValueError):
@@ -101,6 +102,12 @@ def format_date(moment: datetime, tz: ZoneInfo) -> str:
     """``"3 Mar 2026"``: the day on which ``moment`` falls in ``tz``."""
     shown = local(moment, tz)
     return f"{shown.day} {shown:%b %Y}"
+
+
+def format_long_date(moment: datetime, tz: ZoneInfo) -> str:
+    """``"3 March 2026"``: the day ``moment`` falls on in ``tz``, month in full (documents, certificates)."""
+    shown = local(moment, tz)
+    return f"{shown.day} {shown:%B %Y}"
 
 
 def format_day(day: date) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from course import dashboards
+from course import dashboards, formatting
 from course.accounts import User
 from course.clock import utcnow
 from course.cohorts import Cohort
@@ -18,9 +18,8 @@ from course.storymap import to_dot
 from course.ui import charts
 from course.ui.cohorts_view import item_title, pick_cohort
 from course.ui.forms import plain
+from course.ui.session import person_zone
 from course.ui.shared_reflections_view import render_shared_reflections
-
-DATE = "%d %b %Y"
 
 
 def render(store: Store, user: User, course: Course) -> None:
@@ -55,14 +54,15 @@ def _completion(board: CohortDashboard, course: Course) -> None:
     if not board.assignments or not board.members:
         st.info("Add learners and assignments on the Cohorts page to see completion here.")
         return
+    zone = person_zone()
     grid = pd.DataFrame(
         [
             {
                 "Learner": cell.learner.display_name,
                 "Assignment": item_title(course, cell.assignment.object_type, cell.assignment.object_id),
                 "State": cell.state.value,
-                "Due": cell.assignment.due_at.strftime(DATE),
-                "Done": cell.done_at.strftime(DATE) if cell.done_at else "",
+                "Due": formatting.format_deadline(cell.assignment.due_at, zone),
+                "Done": formatting.format_date(cell.done_at, zone) if cell.done_at else "",
             }
             for cell in board.cells
         ]
@@ -83,7 +83,7 @@ def _completion(board: CohortDashboard, course: Course) -> None:
                 "Learner": cell.learner.display_name,
                 "Email": cell.learner.email,
                 "Assignment": item_title(course, cell.assignment.object_type, cell.assignment.object_id),
-                "Due": cell.assignment.due_at.strftime(DATE),
+                "Due": formatting.format_deadline(cell.assignment.due_at, zone),
             }
             for cell in board.overdue
         ],
@@ -106,7 +106,7 @@ def _scores(board: CohortDashboard) -> None:
                 "Learner": names.get(s.learner_id, "?"),
                 "Score": round(s.percent, 1),
                 "Result": "Passed" if s.passed else "Not passed",
-                "Submitted": s.submitted_at.strftime(DATE),
+                "Submitted": formatting.format_date(s.submitted_at, person_zone()),
             }
             for s in board.scores
         ]

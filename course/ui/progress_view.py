@@ -7,7 +7,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from course import assessment, mastery, progress
+from course import assessment, formatting, mastery, progress
 from course.accounts import User
 from course.assessment import AttemptStatus
 from course.content import Course
@@ -15,6 +15,7 @@ from course.mastery import ConceptMastery
 from course.store.db import Store
 from course.timelog import by_activity, time_log
 from course.ui import charts
+from course.ui.session import person_zone
 
 GRID_COLUMNS = 6
 
@@ -68,13 +69,14 @@ def _next_step(course: Course, found: list[ConceptMastery], done: set[str]) -> N
 
 
 def _completion(course: Course, done: dict[str, datetime]) -> None:
+    zone = person_zone()
     frame = pd.DataFrame(
         [
             {
                 "Module": m.meta.title,
                 "Status": "Complete" if m.id in done else "Not yet",
                 "Minutes": m.meta.minutes,
-                "Completed": done[m.id].strftime("%d %b %Y") if m.id in done else "",
+                "Completed": formatting.format_date(done[m.id], zone) if m.id in done else "",
             }
             for m in course.modules.values()
         ],

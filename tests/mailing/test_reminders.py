@@ -180,8 +180,8 @@ def test_dates_in_a_reminder_are_in_the_recipients_zone(
     cohorts.assign(store, world["ed"], world["group"], "module", "first", due, now=now)  # type: ignore[arg-type]
     outbox = Outbox()
     _send(store, now, outbox)
-    assert outbox.to("lee@example.org")[0]["Subject"] == "Due 15 Mar 2025: A first module"
-    assert "15 Mar 2025, 12:59 NZDT" in _text(outbox.to("lee@example.org")[0])
+    assert outbox.to("lee@example.org")[0]["Subject"] == "Due 15 Mar 2025, 12:59 Auckland time: A first module"
+    assert "due 15 Mar 2025, 12:59 Auckland time" in _text(outbox.to("lee@example.org")[0])
 
 
 def test_sending_needs_email_settings(store: Store, now: datetime) -> None:

@@ -59,9 +59,7 @@ def test_due_3_march_is_not_overdue_at_1930_on_3_march_in_new_york(app_store: St
     assert "overdue since 3 Mar 2026, 23:59 New York time" in label
 
 
-def test_a_learner_elsewhere_sees_the_cohorts_deadline_in_their_own_zone(
-    app_store: Store, make_user: MakeUser
-) -> None:
+def test_a_learner_elsewhere_sees_the_cohorts_deadline_in_their_own_zone(app_store: Store, make_user: MakeUser) -> None:
     teacher = accounts.set_time_zone(app_store, make_user(Role.EDUCATOR, email="t@example.org").id, "Europe/London")
     learner = make_user()
     created_at = datetime(2026, 3, 1, 12, tzinfo=UTC)
