@@ -151,9 +151,7 @@ _USER_COLUMNS = (UserRow.id, UserRow.email, UserRow.display_name, UserRow.role, 
 
 
 def _user_from(row: Row[*tuple[Any, ...]]) -> User:
-    return User(
-        id=row.id, email=row.email, display_name=row.display_name, role=Role(row.role), time_zone=row.time_zone
-    )
+    return User(id=row.id, email=row.email, display_name=row.display_name, role=Role(row.role), time_zone=row.time_zone)
 
 
 def set_time_zone(store: Store, user_id: int, name: str) -> User:

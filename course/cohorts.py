@@ -32,6 +32,7 @@ NAME_MAX: int = CohortRow.__table__.c.name.type.length  # type: ignore[attr-defi
 # No 0/O or 1/I/L: codes are read aloud and copied from slides.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+DELETED_NAME = "Deleted user"  # how a member whose account was deleted is listed (privacy.DELETED_NAME)
 
 
 class CohortError(ValueError):
@@ -75,6 +76,7 @@ class Member:
     display_name: str
     email: str
     joined_at: datetime
+    deleted: bool = False  # the account was deleted: still a member (figures stay), shown as "Deleted user"
 
 
 @dataclass(frozen=True)
@@ -247,13 +249,20 @@ def members(store: Store, viewer: User, cohort_id: int) -> list[Member]:
 
 
 def _members(conn: Connection, cohort_id: int) -> list[Member]:
+    """Every member, including those who deleted their account (privacy.py: memberships are kept so a
+    cohort's figures do not change; the member is listed as "Deleted user" with no email)."""
     rows = conn.execute(
-        select(UserRow.id, UserRow.display_name, UserRow.email, CohortMemberRow.joined_at)
+        select(UserRow.id, UserRow.display_name, UserRow.email, UserRow.deleted_at, CohortMemberRow.joined_at)
         .join(CohortMemberRow, CohortMemberRow.user_id == UserRow.id)
-        .where(CohortMemberRow.cohort_id == cohort_id, UserRow.deleted_at.is_(None))
-        .order_by(UserRow.display_name, UserRow.id)
+        .where(CohortMemberRow.cohort_id == cohort_id)
+        .order_by(UserRow.deleted_at.is_not(None), UserRow.display_name, UserRow.id)
     ).all()
-    return [Member(r.id, r.display_name, r.email, r.joined_at) for r in rows]
+    return [
+        Member(r.id, DELETED_NAME, "", r.joined_at, deleted=True)
+        if r.deleted_at is not None
+        else Member(r.id, r.display_name, r.email, r.joined_at)
+        for r in rows
+    ]
 
 
 def member_ids(conn: Connection, cohort_id: int) -> list[int]:

@@ -163,7 +163,7 @@ def _members(store: Store, user: User, cohort: Cohort) -> None:
             else:
                 st.rerun()
     if people:
-        names = {m.user_id: f"{m.display_name} <{m.email}>" for m in people}
+        names = {m.user_id: f"{m.display_name} <{m.email}>" if m.email else m.display_name for m in people}
         leaving = st.selectbox("Remove a learner", list(names), format_func=lambda i: names[i], key="remove-pick")
         if st.button("Remove from cohort", key="remove-learner", icon=":material/person_remove:"):
             cohorts.remove_member(store, user, cohort.id, leaving)

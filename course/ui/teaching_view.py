@@ -92,6 +92,9 @@ def _cohort(news: CohortNews, people: list[Member]) -> None:
         if people:
             with st.expander(f"Learners ({len(people)})"):
                 for person in people:
+                    if person.deleted:  # counted, but there is no one left to look at
+                        st.caption(plain(person.display_name))
+                        continue
                     st.page_link(
                         LEARNER,
                         label=plain(person.display_name),
