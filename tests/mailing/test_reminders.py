@@ -60,7 +60,7 @@ def test_learners_are_reminded_once_before_the_due_date(store: Store, now: datet
     outbox = Outbox()
     assert _send(store, now, outbox).sent == 2
     [lee] = outbox.to("lee@example.org")
-    assert lee["Subject"] == "Due 15 Mar 2025: A first module"
+    assert lee["Subject"] == "Due 15 Mar 2025, 09:30 UTC: A first module"
     assert "https://course.example.org/modules?id=first" in _text(lee)
     assert lee["List-Unsubscribe"].startswith("<https://course.example.org/email/unsubscribe?token=")
     for _ in range(3):  # cron runs again: nothing new
