@@ -45,9 +45,7 @@ def stored_attempt(store: Store, user: User, correct: int, total: int, pass_mark
                     correct=correct,
                     total=total,
                     answered=total,
-                    passed=assessment.score(
-                        _paper(paper), {p["item"]: "a" for p in paper[:correct]}, pass_mark
-                    ).passed,
+                    passed=assessment.score(_paper(paper), {p["item"]: "a" for p in paper[:correct]}, pass_mark).passed,
                 )
                 .returning(AttemptRow.id)
             ).scalar_one()
