@@ -131,7 +131,7 @@ def learner_page(store: Store, user: User, course: Course) -> None:
                     "Cohort": line.cohort_name,
                     "Assignment": line.title,
                     "State": _STATE_LABEL[line.state.value],
-                    "Due": formatting.format_date(line.assignment.due_at, zone),
+                    "Due": formatting.format_deadline(line.assignment.due_at, zone),
                     "Done": formatting.format_date(line.done_at, zone) if line.done_at else "",
                 }
                 for line in seen.assignments
