@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 from pylti1p3.roles import DesignerRole, TeacherRole, TeachingAssistantRole
 from sqlalchemy import Connection, insert, select, update
 
-from course import cohorts
+from course import cohorts, formatting
 from course.accounts import Role, User, normalise_email
 from course.clock import require_aware
 from course.content import Course
@@ -238,7 +238,13 @@ def _context(
         name = f"{title} ({platform.name})"[: cohorts.NAME_MAX]
         cohort_id = conn.execute(
             insert(CohortRow)
-            .values(name=name, owner_id=user.id, invite_code=cohorts._new_code(), created_at=now)
+            .values(
+                name=name,
+                owner_id=user.id,
+                invite_code=cohorts._new_code(),
+                created_at=now,
+                time_zone=user.time_zone or formatting.DEFAULT_ZONE,  # due days in the instructor's zone
+            )
             .returning(CohortRow.id)
         ).scalar_one()
         conn.execute(update(LtiContextRow).where(LtiContextRow.id == pk).values(cohort_id=cohort_id))
