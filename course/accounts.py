@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from course import formatting
 from course.clock import require_aware
 from course.store.db import Store
 from course.store.models import AuthTokenRow, LoginAttemptRow, UserRow
@@ -58,7 +59,9 @@ class User:
     email: str
     display_name: str
     role: Role
-    time_zone: str = "UTC"  # IANA name; every date this person reads is shown in it (course.formatting)
+    # IANA name every date this person reads is shown in (course.formatting); None until it is known
+    # (the browser's zone is detected and stored on the next visit; formatting.zone(None) is UTC).
+    time_zone: str | None = None
 
 
 class AccountError(ValueError):
@@ -144,11 +147,35 @@ def _password_problems(password: str, email: str) -> list[str]:
 
 # --- users ------------------------------------------------------------------------------------
 
-_USER_COLUMNS = (UserRow.id, UserRow.email, UserRow.display_name, UserRow.role)
+_USER_COLUMNS = (UserRow.id, UserRow.email, UserRow.display_name, UserRow.role, UserRow.time_zone)
 
 
 def _user_from(row: Row[*tuple[Any, ...]]) -> User:
-    return User(id=row.id, email=row.email, display_name=row.display_name, role=Role(row.role))
+    return User(id=row.id, email=row.email, display_name=row.display_name, role=Role(row.role), time_zone=row.time_zone)
+
+
+def set_time_zone(store: Store, user_id: int, name: str) -> User:
+    """Store the IANA zone every date this person reads is shown in; returns the updated user.
+
+    ``name`` is checked against the tz database (zoneinfo, PEP 615); an unknown name raises
+    AccountError with a message for the person, and nothing is stored. LookupError: no such user.
+    """
+    cleaned = name.strip()
+    try:
+        formatting.zone(cleaned or "?")
+    except formatting.UnknownZone as exc:
+        raise AccountError(
+            f"“{cleaned}” is not a time zone this site knows. Pick one from the list, "
+            "or type a name such as Europe/London or America/New_York."
+        ) from exc
+    with store.write() as connection:
+        changed = connection.execute(
+            update(UserRow).where(UserRow.id == user_id, UserRow.deleted_at.is_(None)).values(time_zone=cleaned)
+        ).rowcount
+        if changed != 1:
+            raise LookupError(f"No user with id {user_id}.")
+        row = connection.execute(select(*_USER_COLUMNS).where(UserRow.id == user_id)).one()
+    return _user_from(row)
 
 
 def get_user(store: Store, user_id: int) -> User | None:
@@ -269,7 +296,7 @@ def upsert_oidc_user(store: Store, *, subject: str, email: str, display_name: st
 
     with store.write() as connection:
         existing = connection.execute(
-            select(UserRow.id, UserRow.deleted_at).where(UserRow.oidc_subject == subject)
+            select(UserRow.id, UserRow.deleted_at, UserRow.time_zone).where(UserRow.oidc_subject == subject)
         ).one_or_none()
         owner_of_email = connection.execute(select(UserRow.id).where(UserRow.email == email)).scalar()
         if existing is not None and existing.deleted_at is not None:
@@ -299,7 +326,8 @@ def upsert_oidc_user(store: Store, *, subject: str, email: str, display_name: st
                 .where(UserRow.id == user_id)
                 .values(email=email, display_name=display_name, role=role.value)
             )
-    return User(id=user_id, email=email, display_name=display_name, role=role)
+    time_zone = existing.time_zone if existing is not None else None
+    return User(id=user_id, email=email, display_name=display_name, role=role, time_zone=time_zone)
 
 
 def _clean_display_name(display_name: str) -> str:

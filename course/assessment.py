@@ -31,6 +31,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from course import formatting
 from course.accounts import User
 from course.clock import require_aware
 from course.content import Course
@@ -621,7 +622,7 @@ def submit(store: Store, user: User, attempt_id: int, *, now: datetime, confirm_
                         "attempt": attempt_id,
                         "correct": result.correct,
                         "total": result.total,
-                        "percent": round(result.percent, 1),
+                        "percent": formatting.floor_to(result.percent, 0.1),  # rounded down: agrees with "passed"
                         "passed": result.passed,
                         "pass_mark_percent": attempt.pass_mark_percent,
                         "answered": attempt.answered,

@@ -33,11 +33,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from sqlalchemy import Connection, insert, select, update
 
-from course import timelog
+from course import formatting, timelog
 from course.accounts import User
 from course.assessment import has_passed
 from course.clock import require_aware
@@ -152,6 +153,7 @@ class PublicCertificate:
     learner_name: str
     course_title: str
     issued_at: datetime
+    time_zone: str | None = None  # the learner's zone: the date of issue is the day printed on the certificate
 
 
 def format_code(code: str) -> str:
@@ -280,7 +282,9 @@ def verify(store: Store, code: str) -> PublicCertificate | None:
         return None
     with store.read() as conn:
         row = conn.execute(
-            select(CertificateRow.learner_name, CertificateRow.course_title, CertificateRow.issued_at)
+            select(
+                CertificateRow.learner_name, CertificateRow.course_title, CertificateRow.issued_at, UserRow.time_zone
+            )
             .join(UserRow, UserRow.id == CertificateRow.user_id)
             .where(
                 CertificateRow.code == normalised,
@@ -288,7 +292,7 @@ def verify(store: Store, code: str) -> PublicCertificate | None:
                 UserRow.deleted_at.is_(None),
             )
         ).first()
-    return None if row is None else PublicCertificate(row.learner_name, row.course_title, row.issued_at)
+    return None if row is None else PublicCertificate(row.learner_name, row.course_title, row.issued_at, row.time_zone)
 
 
 # --- the PDF ----------------------------------------------------------------------------------------
@@ -320,8 +324,8 @@ def pdf_text(text: str, unicode_ok: bool) -> str:
     return replaced.encode("latin-1", "replace").decode("latin-1")
 
 
-def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
-    """A one-page A4 certificate carrying the verification code and where to check it."""
+def certificate_pdf(certificate: Certificate, verify_url: str, tz: ZoneInfo = formatting.UTC_ZONE) -> bytes:
+    """A one-page A4 certificate carrying the verification code and where to check it (date of issue in ``tz``)."""
     pdf, family, unicode_ok = new_pdf()
     pdf.set_title(pdf_text(f"CPD certificate: {certificate.course_title}", unicode_ok))
     pdf.set_author("Relational Prescribing course")
@@ -342,7 +346,7 @@ def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
     line(
         f"CPD time recorded: {certificate.cpd_hours:g} hours ({certificate.cpd_minutes} minutes of active learning)", 13
     )
-    line(f"Date of issue: {certificate.issued_at:%d %B %Y}", 13, 14)
+    line(f"Date of issue: {formatting.format_long_date(certificate.issued_at, tz)}", 13, 14)
     line(f"Verification code: {certificate.display_code}", 12)
     line(f"Check it at {verify_url}", 11)
     return bytes(pdf.output())

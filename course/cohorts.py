@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
+from course import formatting
 from course.accounts import Role, User
 from course.clock import require_aware
 from course.completion import completions
@@ -30,6 +32,7 @@ NAME_MAX: int = CohortRow.__table__.c.name.type.length  # type: ignore[attr-defi
 # No 0/O or 1/I/L: codes are read aloud and copied from slides.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+DELETED_NAME = "Deleted user"  # how a member whose account was deleted is listed (privacy.DELETED_NAME)
 
 
 class CohortError(ValueError):
@@ -56,10 +59,15 @@ class Cohort:
     created_at: datetime
     archived_at: datetime | None
     members: int
+    time_zone: str = formatting.DEFAULT_ZONE  # IANA zone of the cohort's due days
 
     @property
     def archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return formatting.zone_or_utc(self.time_zone)
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class Member:
     display_name: str
     email: str
     joined_at: datetime
+    deleted: bool = False  # the account was deleted: still a member (figures stay), shown as "Deleted user"
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,7 @@ class LearnerAssignment:
     cohort_name: str
     done_at: datetime | None
     state: AssignmentState
+    cohort_zone: str = formatting.DEFAULT_ZONE  # the zone the due day is a day in
 
 
 def _format_code(raw: str) -> str:
@@ -121,7 +131,7 @@ def _member_counts() -> Any:
 
 
 def _cohort(r: Any) -> Cohort:
-    return Cohort(r.id, r.name, r.owner_id, r.invite_code, r.created_at, r.archived_at, int(r.members))
+    return Cohort(r.id, r.name, r.owner_id, r.invite_code, r.created_at, r.archived_at, int(r.members), r.time_zone)
 
 
 def _select_cohorts() -> Select[Any]:
@@ -133,6 +143,7 @@ def _select_cohorts() -> Select[Any]:
         CohortRow.created_at,
         CohortRow.archived_at,
         _member_counts(),
+        CohortRow.time_zone,
     )
 
 
@@ -148,22 +159,58 @@ def _owned(conn: Connection, viewer: User, cohort_id: int) -> Cohort:
     return _cohort(row)
 
 
-def create_cohort(store: Store, educator: User, name: str, *, now: datetime) -> Cohort:
+def create_cohort(store: Store, educator: User, name: str, *, now: datetime, time_zone: str | None = None) -> Cohort:
+    """A new cohort whose due days are in ``time_zone`` (default: the educator's own zone, else UTC)."""
     require(educator, Action.MANAGE_COHORTS)
     require_aware(now)
     cleaned = _clean_name(name)
+    zone_name = _zone_name(time_zone or educator.time_zone or formatting.DEFAULT_ZONE)
     for _ in range(5):  # a code collision is astronomically rare, but cheap to survive
         try:
             with store.write() as conn:
                 new_id = conn.execute(
                     insert(CohortRow)
-                    .values(name=cleaned, owner_id=educator.id, invite_code=_new_code(), created_at=now)
+                    .values(
+                        name=cleaned, owner_id=educator.id, invite_code=_new_code(), created_at=now, time_zone=zone_name
+                    )
                     .returning(CohortRow.id)
                 ).scalar_one()
                 return _owned(conn, educator, int(new_id))
         except IntegrityError:
             continue
     raise RuntimeError("could not find a free invitation code")
+
+
+def _zone_name(name: str) -> str:
+    """The IANA name, checked against the tz database; CohortError with a message if unknown."""
+    cleaned = name.strip()
+    try:
+        formatting.zone(cleaned or "?")
+    except formatting.UnknownZone as exc:
+        raise CohortError(f"“{cleaned}” is not a time zone this site knows; pick one such as Europe/London.") from exc
+    return cleaned
+
+
+def set_time_zone(store: Store, educator: User, cohort_id: int, name: str) -> Cohort:
+    """Put the cohort's due days in another zone; each assignment keeps its due *day*.
+
+    "Due 3 March" stays 3 March and now ends at the last instant of 3 March in the new zone.
+    Raises CohortError for an unknown zone, CohortNotFound for someone else's cohort.
+    """
+    zone_name = _zone_name(name)
+    with store.write() as conn:
+        cohort = _owned(conn, educator, cohort_id)
+        old, new = cohort.zone, formatting.zone(zone_name)
+        found = select(AssignmentRow.id, AssignmentRow.due_at).where(AssignmentRow.cohort_id == cohort_id)
+        for row in conn.execute(found).all():
+            day = formatting.local_today(row.due_at, old)
+            conn.execute(
+                update(AssignmentRow)
+                .where(AssignmentRow.id == row.id)
+                .values(due_at=formatting.last_instant_of_day(day, new))
+            )
+        conn.execute(update(CohortRow).where(CohortRow.id == cohort_id).values(time_zone=zone_name))
+        return _owned(conn, educator, cohort_id)
 
 
 def cohorts_for(store: Store, viewer: User, *, include_archived: bool = True) -> list[Cohort]:
@@ -202,13 +249,20 @@ def members(store: Store, viewer: User, cohort_id: int) -> list[Member]:
 
 
 def _members(conn: Connection, cohort_id: int) -> list[Member]:
+    """Every member, including those who deleted their account (privacy.py: memberships are kept so a
+    cohort's figures do not change; the member is listed as "Deleted user" with no email)."""
     rows = conn.execute(
-        select(UserRow.id, UserRow.display_name, UserRow.email, CohortMemberRow.joined_at)
+        select(UserRow.id, UserRow.display_name, UserRow.email, UserRow.deleted_at, CohortMemberRow.joined_at)
         .join(CohortMemberRow, CohortMemberRow.user_id == UserRow.id)
-        .where(CohortMemberRow.cohort_id == cohort_id, UserRow.deleted_at.is_(None))
-        .order_by(UserRow.display_name, UserRow.id)
+        .where(CohortMemberRow.cohort_id == cohort_id)
+        .order_by(UserRow.deleted_at.is_not(None), UserRow.display_name, UserRow.id)
     ).all()
-    return [Member(r.id, r.display_name, r.email, r.joined_at) for r in rows]
+    return [
+        Member(r.id, DELETED_NAME, "", r.joined_at, deleted=True)
+        if r.deleted_at is not None
+        else Member(r.id, r.display_name, r.email, r.joined_at)
+        for r in rows
+    ]
 
 
 def member_ids(conn: Connection, cohort_id: int) -> list[int]:
@@ -338,6 +392,31 @@ def assign(
         return _assignment(row)
 
 
+def due_day(assignment: Assignment, cohort_zone: ZoneInfo) -> date:
+    """The calendar day an assignment is due, in the cohort's zone."""
+    return formatting.local_today(assignment.due_at, cohort_zone)
+
+
+def assign_due_day(
+    store: Store, educator: User, cohort_id: int, object_type: str, object_id: str, day: date, *, now: datetime
+) -> Assignment:
+    """Assign with a due *day*: due at the last instant of ``day`` in the cohort's zone.
+
+    A day that has already ended in the cohort's zone raises CohortError (the cohort's today is
+    accepted: "due today" means by the end of today there).
+    """
+    require_aware(now)
+    cohort = get_cohort(store, educator, cohort_id)
+    due_at = formatting.last_instant_of_day(day, cohort.zone)
+    if due_at < now:
+        today = formatting.format_day(formatting.local_today(now, cohort.zone))
+        raise CohortError(
+            f"That due date has already passed: today is {today} in the cohort's time zone "
+            f"({formatting.zone_label(cohort.zone)}). Choose today or a later day."
+        )
+    return assign(store, educator, cohort_id, object_type, object_id, due_at, now=now)
+
+
 def unassign(store: Store, educator: User, cohort_id: int, assignment_id: int) -> None:
     with store.write() as conn:
         _owned(conn, educator, cohort_id)
@@ -363,6 +442,7 @@ def _assignments(conn: Connection, cohort_ids: list[int]) -> list[Assignment]:
 
 
 def state_of(done_at: datetime | None, due_at: datetime, now: datetime) -> AssignmentState:
+    """Done, due, or overdue: overdue only once ``now`` is past ``due_at`` (the due day's last instant)."""
     if done_at is not None:
         return AssignmentState.DONE
     return AssignmentState.OVERDUE if now > due_at else AssignmentState.DUE
@@ -374,9 +454,9 @@ def my_assignments(store: Store, learner: User, *, now: datetime) -> list[Learne
     require_aware(now)
     with store.read() as conn:
         cohorts = {
-            r.id: r.name
+            r.id: (r.name, r.time_zone)
             for r in conn.execute(
-                select(CohortRow.id, CohortRow.name)
+                select(CohortRow.id, CohortRow.name, CohortRow.time_zone)
                 .join(CohortMemberRow, CohortMemberRow.cohort_id == CohortRow.id)
                 .where(CohortMemberRow.user_id == learner.id, CohortRow.archived_at.is_(None))
             ).all()
@@ -386,9 +466,10 @@ def my_assignments(store: Store, learner: User, *, now: datetime) -> list[Learne
     result = [
         LearnerAssignment(
             a,
-            cohorts[a.cohort_id],
+            cohorts[a.cohort_id][0],
             done.get((learner.id, a.object_type, a.object_id)),
             state_of(done.get((learner.id, a.object_type, a.object_id)), a.due_at, now),
+            cohorts[a.cohort_id][1],
         )
         for a in found
     ]

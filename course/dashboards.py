@@ -44,6 +44,8 @@ class AttemptScore:
     percent: float
     passed: bool
     submitted_at: datetime
+    correct: int = 0
+    total: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,14 @@ def _scores(conn: Connection, learner_ids: list[int]) -> tuple[list[AttemptScore
         .order_by(AttemptRow.submitted_at)
     ).all()
     scores = [
-        AttemptScore(r.user_id, 100.0 * r.correct / r.total if r.total else 0.0, bool(r.passed), r.submitted_at)
+        AttemptScore(
+            r.user_id,
+            100.0 * r.correct / r.total if r.total else 0.0,
+            bool(r.passed),
+            r.submitted_at,
+            int(r.correct or 0),
+            int(r.total or 0),
+        )
         for r in rows
     ]
     return scores, (rows[-1].pass_mark_percent if rows else None)

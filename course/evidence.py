@@ -12,9 +12,10 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from course import casenotes, certificates, formatting, mastery, timelog
 from course.accounts import User
@@ -69,14 +70,40 @@ def time_rows(store: Store, user: User, course: Course) -> list[TimeRow]:
     return sorted(rows, key=lambda r: (_KIND_ORDER.get(r.kind, 9), module_order.get(r.object_id, 0), r.title))
 
 
+@dataclass(frozen=True)
+class ShownTime:
+    """Whole minutes and CPD hours per row, and totals, as shown: the rows add up to the totals.
+
+    Totals are rounded down (whole minutes; CPD hours to the quarter hour, never claiming time not
+    spent); the rows share them by the largest-remainder method (``formatting.apportion``).
+    """
+
+    minutes: list[int]
+    hours: list[float]
+    total_minutes: int
+    total_hours: float
+
+
+def shown_time(rows: Sequence[TimeRow]) -> ShownTime:
+    seconds = [r.seconds for r in rows]
+    total = sum(seconds)
+    total_quarters = int(timelog.cpd_hours(total) * 4)
+    return ShownTime(
+        minutes=formatting.apportion(seconds, total // 60) if total else [0 for _ in rows],
+        hours=[q / 4 for q in formatting.apportion(seconds, total_quarters)] if total else [0.0 for _ in rows],
+        total_minutes=total // 60,
+        total_hours=total_quarters / 4,
+    )
+
+
 def time_log_csv(rows: list[TimeRow]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["kind", "id", "title", "minutes", "cpd_hours"])
-    for row in rows:
-        writer.writerow([kind_label(row.kind), row.object_id, row.title, row.seconds // 60, f"{row.hours:g}"])
-    total = sum(r.seconds for r in rows)
-    writer.writerow(["Total", "", "", total // 60, f"{timelog.cpd_hours(total):g}"])
+    shown = shown_time(rows)
+    for row, minutes, hours in zip(rows, shown.minutes, shown.hours, strict=True):
+        writer.writerow([kind_label(row.kind), row.object_id, row.title, minutes, f"{hours:g}"])
+    writer.writerow(["Total", "", "", shown.total_minutes, f"{shown.total_hours:g}"])
     return out.getvalue()
 
 
@@ -93,23 +120,23 @@ def reflection_title(reflection: Reflection, course: Course) -> str:
     return "Reflection"
 
 
-def reflection_markdown(reflection: Reflection, course: Course) -> str:
-    """A reflection as a plain Markdown document (the learner's text is kept exactly as written)."""
+def reflection_markdown(reflection: Reflection, course: Course, tz: ZoneInfo = formatting.UTC_ZONE) -> str:
+    """A reflection as a plain Markdown document (the learner's text kept exactly as written; dates in ``tz``)."""
     about = activity_title(course, reflection.object_type, reflection.object_id)
     lines = [
         f"# {reflection_title(reflection, course)}",
         "",
         f"- On: {kind_label(reflection.object_type)}: {about}",
-        f"- Written: {reflection.created_at:%d %B %Y}",
+        f"- Written: {formatting.format_datetime(reflection.created_at, tz)}",
     ]
     if reflection.updated_at is not None:
-        lines.append(f"- Last edited: {reflection.updated_at:%d %B %Y}")
+        lines.append(f"- Last edited: {formatting.format_datetime(reflection.updated_at, tz)}")
     for entry in reflection.entries:
         lines += ["", f"## {entry.get('prompt', '')}", "", entry.get("answer", "") or "_(left blank)_"]
     return "\n".join(lines) + "\n"
 
 
-def _reflection_json(reflection: Reflection, course: Course) -> dict[str, object]:
+def _reflection_json(reflection: Reflection, course: Course, tz: ZoneInfo) -> dict[str, object]:
     return {
         "id": reflection.id,
         "title": reflection.title,
@@ -119,24 +146,29 @@ def _reflection_json(reflection: Reflection, course: Course) -> dict[str, object
             "id": reflection.object_id,
             "title": activity_title(course, reflection.object_type, reflection.object_id),
         },
-        "written_at": reflection.created_at.isoformat(),
-        "edited_at": reflection.updated_at.isoformat() if reflection.updated_at else None,
+        "written_at": formatting.local(reflection.created_at, tz).isoformat(),
+        "edited_at": formatting.local(reflection.updated_at, tz).isoformat() if reflection.updated_at else None,
         "entries": reflection.entries,
     }
 
 
-def _assessment_csv(store: Store, user: User) -> str:
+def _assessment_csv(store: Store, user: User, tz: ZoneInfo) -> str:
+    """Every attempt; times in the learner's zone (ISO 8601 with offset), percent rounded down."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["attempt", "started", "submitted", "status", "correct", "total", "percent", "passed"])
     for attempt in sorted(history(store, user), key=lambda a: (a.started_at, a.id)):
         submitted = attempt.status is AttemptStatus.SUBMITTED and attempt.correct is not None
-        percent = f"{100 * attempt.correct / attempt.total:.0f}" if submitted and attempt.correct is not None else ""
+        percent = (
+            formatting.floor_percent(attempt.correct, attempt.total)
+            if submitted and attempt.correct is not None
+            else ""
+        )
         writer.writerow(
             [
                 attempt.id,
-                attempt.started_at.isoformat(),
-                attempt.submitted_at.isoformat() if attempt.submitted_at else "",
+                formatting.local(attempt.started_at, tz).isoformat(),
+                formatting.local(attempt.submitted_at, tz).isoformat() if attempt.submitted_at else "",
                 attempt.status.value,
                 attempt.correct if submitted else "",
                 attempt.total,
@@ -157,7 +189,7 @@ def _concepts_csv(store: Store, user: User, course: Course) -> str:
             [
                 concept.concept_id,
                 term.term if term is not None else concept.concept_id,
-                f"{concept.score:.2f}",
+                f"{formatting.floor_to(concept.score, 0.01):.2f}",
                 concept.evidence,
                 "yes" if concept.mastered else "no",
             ]
@@ -183,11 +215,11 @@ def picked_case_runs(store: Store, user: User, course: Course, run_ids: Collecti
     return sorted((mine[rid] for rid in set(run_ids)), key=lambda r: r.started_at)
 
 
-def _case_run_json(run: CaseRun) -> dict[str, object]:
+def _case_run_json(run: CaseRun, tz: ZoneInfo) -> dict[str, object]:
     return {
         "case": {"id": run.vignette_id, "title": run.title},
-        "started_at": run.started_at.isoformat(),
-        "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+        "started_at": formatting.local(run.started_at, tz).isoformat(),
+        "ended_at": formatting.local(run.ended_at, tz).isoformat() if run.ended_at else None,
         "outcome": run.outcome,
         "decisions": [
             {
@@ -196,22 +228,28 @@ def _case_run_json(run: CaseRun) -> dict[str, object]:
                 "choice": d.choice_id,
                 "label": d.choice_label,
                 "why": d.reason,
-                "at": d.at.isoformat(),
+                "at": formatting.local(d.at, tz).isoformat(),
                 "taken_back": d.taken_back,
             }
             for d in run.decisions
         ],
         "reflections": [
-            {"id": r.id, "node": r.node_id, "written_at": r.created_at.isoformat(), "entries": r.entries}
+            {
+                "id": r.id,
+                "node": r.node_id,
+                "written_at": formatting.local(r.created_at, tz).isoformat(),
+                "entries": r.entries,
+            }
             for r in run.reflections
         ],
     }
 
 
 def _readme(user: User, now: datetime, has_certificate: bool, reflections: int, cases: int = 0) -> str:
+    tz = formatting.zone_or_utc(user.time_zone)
     lines = [
         "CPD evidence pack: Relational Prescribing",
-        f"Prepared for {user.display_name} on {now:%d %B %Y at %H:%M} UTC.",
+        f"Prepared for {user.display_name} on {formatting.format_datetime(now, tz)}.",
         "",
         "certificate.pdf   the course certificate, with a code anyone can verify"
         if has_certificate
@@ -250,30 +288,30 @@ def evidence_pack(
     reflections = picked_reflections(store, user, reflection_ids)
     runs = picked_case_runs(store, user, course, case_run_ids)
     certificate = certificates.certificate_of(store, user, user.id)
+    tz = formatting.zone_or_utc(user.time_zone)
     files: dict[str, str | bytes] = {
         "README.txt": _readme(user, now, certificate is not None, len(reflections), len(runs)),
         "time-log.csv": time_log_csv(time_rows(store, user, course)),
-        "assessment.csv": _assessment_csv(store, user),
+        "assessment.csv": _assessment_csv(store, user, tz),
         "concepts.csv": _concepts_csv(store, user, course),
     }
     if certificate is not None:
-        files["certificate.pdf"] = certificates.certificate_pdf(certificate, verify_url(certificate.code))
+        files["certificate.pdf"] = certificates.certificate_pdf(certificate, verify_url(certificate.code), tz)
     if reflections:
         files["reflections/reflections.json"] = json.dumps(
-            [_reflection_json(r, course) for r in reflections], indent=2, ensure_ascii=False
+            [_reflection_json(r, course, tz) for r in reflections], indent=2, ensure_ascii=False
         )
         for number, reflection in enumerate(reflections, start=1):
             name = f"reflections/{number:02d}-{_slug(reflection_title(reflection, course))}.md"
-            files[name] = reflection_markdown(reflection, course)
+            files[name] = reflection_markdown(reflection, course, tz)
     if runs:
-        files["cases/cases.json"] = json.dumps([_case_run_json(r) for r in runs], indent=2, ensure_ascii=False)
-        tz = formatting.zone_or_utc(user.time_zone)
+        files["cases/cases.json"] = json.dumps([_case_run_json(r, tz) for r in runs], indent=2, ensure_ascii=False)
         for number, run in enumerate(runs, start=1):
             files[f"cases/{number:02d}-{_slug(run.title)}.md"] = casenotes.run_markdown(run, tz)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
-            entry = zipfile.ZipInfo(name, date_time=now.timetuple()[:6])
+            entry = zipfile.ZipInfo(name, date_time=formatting.local(now, tz).timetuple()[:6])  # ZIP times are local
             archive.writestr(entry, content, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 

@@ -7,7 +7,7 @@ settings re-plans every card from its history.
 
 Fuzzing is off: FSRS fuzz draws from the global random generator, and a replay must give the same
 due dates every time it runs. New cards are introduced in course order (the order the modules
-teach them), at most NEW_CARDS_PER_DAY a day, days counted in UTC.
+teach them), at most NEW_CARDS_PER_DAY a day, days counted in the learner's own time zone.
 """
 
 from __future__ import annotations
@@ -16,9 +16,11 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from fsrs import Card, Rating, Scheduler, State
 
+from course import formatting
 from course.accounts import User
 from course.clock import require_aware
 from course.content import Course
@@ -152,10 +154,14 @@ def build_deck(
     now: datetime,
     new_per_day: int = NEW_CARDS_PER_DAY,
     scheduler: Scheduler = SCHEDULER,
+    tz: ZoneInfo = formatting.UTC_ZONE,
 ) -> Deck:
-    """The due queue and statistics at `now` for a learner with these reviews (oldest first)."""
+    """The due queue and statistics at `now` for a learner with these reviews (oldest first).
+
+    "Today" (the new-card limit, reviewed today) is the learner's calendar day in ``tz``.
+    """
     now = _utc(now)
-    today = now.date()
+    today = formatting.local_today(now, tz)
     deck_ids = course_order(course)
     # Cards for terms removed from the glossary stay in the record but leave the deck.
     cards = {
@@ -163,13 +169,13 @@ def build_deck(
     }
     due = sorted((state.due, term_id) for term_id, state in cards.items() if state.due <= now)
     later = [state.due for state in cards.values() if state.due > now]
-    introduced_today = sum(1 for state in cards.values() if state.first_reviewed.date() == today)
+    introduced_today = sum(1 for state in cards.values() if formatting.local_today(state.first_reviewed, tz) == today)
     new_today = max(0, new_per_day - introduced_today)
     new = tuple(term_id for term_id in deck_ids if term_id not in cards)[:new_today]
     stats = DeckStats(
         due_now=len(due),
         new_today=len(new),
-        reviewed_today=sum(1 for review in reviews if _utc(review.at).date() == today),
+        reviewed_today=sum(1 for review in reviews if formatting.local_today(_utc(review.at), tz) == today),
         learned=sum(1 for state in cards.values() if state.learned),
         started=len(cards),
         total=len(deck_ids),
@@ -210,7 +216,7 @@ def my_reviews(store: Store, user: User) -> list[Review]:
 
 
 def my_deck(store: Store, user: User, course: Course, *, now: datetime) -> Deck:
-    return build_deck(course, my_reviews(store, user), now=now)
+    return build_deck(course, my_reviews(store, user), now=now, tz=formatting.zone_or_utc(user.time_zone))
 
 
 def review_card(store: Store, user: User, course: Course, term_id: str, rating: Rating, *, now: datetime) -> CardState:

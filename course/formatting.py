@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from course.clock import require_aware
 
 DEFAULT_ZONE = "UTC"
+UTC_ZONE = ZoneInfo(DEFAULT_ZONE)  # a default for ``tz`` arguments
 
 
 class UnknownZone(ValueError):
@@ -75,10 +76,38 @@ def end_of_day(day: date, tz: ZoneInfo) -> datetime:
     return start_of_day(day + timedelta(days=1), tz)
 
 
+def last_instant_of_day(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant of the last microsecond of ``day`` in ``tz``: what "due 3 March" means there."""
+    return end_of_day(day, tz) - timedelta(microseconds=1)
+
+
+def zone_label(tz: ZoneInfo) -> str:
+    """``"New York time"`` for America/New_York, ``"UTC"`` for UTC: the zone named as people say it.
+
+    Abbreviations are avoided because many zones have none (Pacific/Kiritimati's is "+14").
+    """
+    key = getattr(tz, "key", None) or DEFAULT_ZONE
+    if key in {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"}:
+        return "UTC"
+    return key.rsplit("/", 1)[-1].replace("_", " ") + " time"
+
+
+def format_deadline(moment: datetime, tz: ZoneInfo) -> str:
+    """``"3 Mar 2026, 23:59 New York time"``: a moment that could be read two ways, with time and zone."""
+    shown = local(moment, tz)
+    return f"{shown.day} {shown:%b %Y, %H:%M} {zone_label(tz)}"
+
+
 def format_date(moment: datetime, tz: ZoneInfo) -> str:
     """``"3 Mar 2026"``: the day on which ``moment`` falls in ``tz``."""
     shown = local(moment, tz)
     return f"{shown.day} {shown:%b %Y}"
+
+
+def format_long_date(moment: datetime, tz: ZoneInfo) -> str:
+    """``"3 March 2026"``: the day ``moment`` falls on in ``tz``, month in full (documents, certificates)."""
+    shown = local(moment, tz)
+    return f"{shown.day} {shown:%B %Y}"
 
 
 def format_day(day: date) -> str:

@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, Table, delete, select, update
 from sqlalchemy.sql import Select
 
-from course import certificates, xapi
+from course import certificates, cohorts, xapi
 from course.accounts import User, normalise_email
 from course.clock import require_aware
 from course.permissions import Action, require_self_or
@@ -45,7 +45,7 @@ from course.store.models import Base, CertificateRow, EventRow, UserRow
 
 EXPORT_FORMAT = "relational-prescribing/personal-data"
 EXPORT_VERSION = 1
-DELETED_NAME = "Deleted user"
+DELETED_NAME = cohorts.DELETED_NAME  # one wording everywhere a deleted account is named
 # Payload keys of events that hold the learner's own free text.
 FREE_TEXT_PAYLOAD_KEYS = ("reason",)
 

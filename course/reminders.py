@@ -351,7 +351,7 @@ def _learner_email(course: Course, public_url: str) -> Any:
         first = items[0]
         title = activity_title(course, first.object_type, first.object_id)
         subject = (
-            f"Due {formatting.format_date(first.due_at, tz)}: {title}"
+            f"Due {formatting.format_deadline(first.due_at, tz)}: {title}"
             if len(items) == 1
             else f"{len(items)} assignments due soon"
         )
@@ -359,7 +359,7 @@ def _learner_email(course: Course, public_url: str) -> Any:
         for due in items:
             lines.append(
                 f"- {activity_title(course, due.object_type, due.object_id)} ({due.cohort_name}), "
-                f"due {formatting.format_datetime(due.due_at, tz)}"
+                f"due {formatting.format_deadline(due.due_at, tz)}"
             )
             lines.append(f"  {item_url(public_url, due.object_type, due.object_id)}")
         return subject, "\n".join(lines) + "\n" + _FOOTER.format(unsubscribe=unsubscribe)
@@ -384,7 +384,7 @@ def _educator_email(course: Course, public_url: str, names: dict[int, str]) -> A
                 lines.append(
                     f"- {names.get(due.learner_id, 'A learner')}: "
                     f"{activity_title(course, due.object_type, due.object_id)}, "
-                    f"due {formatting.format_datetime(due.due_at, tz)}"
+                    f"due {formatting.format_deadline(due.due_at, tz)}"
                 )
             lines.append("")
         return subject, "\n".join(lines) + _FOOTER.format(unsubscribe=unsubscribe)

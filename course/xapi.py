@@ -312,7 +312,12 @@ def _result(event: Event) -> dict[str, Any] | None:
     if event.verb == "assessment.submitted":
         correct, total = int(payload["correct"]), int(payload["total"])
         return {
-            "score": {"scaled": round(correct / total, 4) if total else 0.0, "raw": correct, "min": 0, "max": total},
+            "score": {
+                "scaled": correct * 10000 // total / 10000 if total else 0.0,
+                "raw": correct,
+                "min": 0,
+                "max": total,
+            },
             "success": bool(payload["passed"]),
             "completion": True,
         }

@@ -28,7 +28,7 @@ from pylti1p3.roles import DesignerRole, TeacherRole, TeachingAssistantRole
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from course import cohorts
+from course import cohorts, formatting
 from course.accounts import Role, User, normalise_email
 from course.clock import require_aware
 from course.content import Course
@@ -196,8 +196,12 @@ def account_for(
         if free and row.email.endswith("@" + PLACEHOLDER_DOMAIN):
             changes["email"] = email
         conn.execute(update(UserRow).where(UserRow.id == user_id).values(**changes))
-    found = conn.execute(select(UserRow.email, UserRow.display_name).where(UserRow.id == user_id)).one()
-    return User(id=user_id, email=found.email, display_name=found.display_name, role=current_role)
+    found = conn.execute(
+        select(UserRow.email, UserRow.display_name, UserRow.time_zone).where(UserRow.id == user_id)
+    ).one()
+    return User(
+        id=user_id, email=found.email, display_name=found.display_name, role=current_role, time_zone=found.time_zone
+    )
 
 
 def _context(
@@ -237,7 +241,13 @@ def _context(
         name = f"{title} ({platform.name})"[: cohorts.NAME_MAX]
         cohort_id = conn.execute(
             insert(CohortRow)
-            .values(name=name, owner_id=user.id, invite_code=cohorts._new_code(), created_at=now)
+            .values(
+                name=name,
+                owner_id=user.id,
+                invite_code=cohorts._new_code(),
+                created_at=now,
+                time_zone=user.time_zone or formatting.DEFAULT_ZONE,  # due days in the instructor's zone
+            )
             .returning(CohortRow.id)
         ).scalar_one()
         conn.execute(update(LtiContextRow).where(LtiContextRow.id == pk).values(cohort_id=cohort_id))

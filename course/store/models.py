@@ -93,6 +93,8 @@ class UserRow(Base):
     oidc_subject: Mapped[str | None] = mapped_column(String(512), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # IANA zone every date this person reads is shown in; NULL until detected from the browser or chosen.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuthTokenRow(Base):
@@ -260,6 +262,8 @@ class CohortRow(Base):
     invite_code: Mapped[str] = mapped_column(String(16), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # IANA zone of the cohort's due days (a due date ends at the last instant of that day there).
+    time_zone: Mapped[str] = mapped_column(String(64), server_default="UTC")
 
 
 class CohortMemberRow(Base):

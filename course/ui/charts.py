@@ -8,15 +8,23 @@ screen-reader user gets the same facts and an educator can take any table away.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from course import formatting
 from course.csvout import csv_bytes
 
 STATE_COLOURS = {"done": "#2e7d32", "due": "#9e9e9e", "overdue": "#c62828"}
+
+
+def wall_clock(moment: datetime, tz: ZoneInfo) -> datetime:
+    """``moment`` as naive wall-clock time in ``tz``, for a chart axis read as UTC (the browser does not shift it)."""
+    return formatting.local(moment, tz).replace(tzinfo=None)
 
 
 def _slug(text: str) -> str:
@@ -77,9 +85,15 @@ def scores(frame: pd.DataFrame, pass_mark: int) -> alt.LayerChart:
         alt.Chart(frame)
         .mark_line(point=alt.OverlayMarkDef(size=80, filled=True))
         .encode(
-            x=alt.X("Submitted:T", title="Submitted"),
+            # Submitted is wall-clock time in the person's zone (wall_clock): shown as is, not shifted again.
+            x=alt.X("Submitted:T", title="Submitted", scale=alt.Scale(type="utc"), axis=alt.Axis(formatType="utc")),
             y=alt.Y("Score:Q", title="Score (%)", scale=alt.Scale(domain=[0, 100])),
-            tooltip=["Attempt", alt.Tooltip("Submitted:T", format="%d %b %Y %H:%M"), "Score", "Result"],
+            tooltip=[
+                "Attempt",
+                alt.Tooltip("Submitted:T", format="%d %b %Y %H:%M", formatType="utc"),
+                "Score",
+                "Result",
+            ],
         )
     )
     line = (

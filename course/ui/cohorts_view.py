@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
+from zoneinfo import available_timezones
 
 import pandas as pd
 import streamlit as st
 
-from course import cohorts
+from course import cohorts, formatting
 from course.accounts import User
 from course.assessment import ASSESSMENT_ID
 from course.clock import utcnow
@@ -16,6 +17,7 @@ from course.content import Course
 from course.store.db import Store
 from course.ui import charts
 from course.ui.forms import plain, query_id
+from course.ui.session import person_zone
 
 KINDS = {"Module": "module", "Case": "vignette", "Assessment": "assessment"}
 KIND_NAMES = {v: k for k, v in KINDS.items()}
@@ -29,11 +31,6 @@ def item_title(course: Course, object_type: str, object_id: str) -> str:
     if object_type == "assessment":
         return "The assessment"
     return f"{object_id} (no longer in the course)"
-
-
-def due_end_of_day(day: date) -> datetime:
-    """A due date means the end of that day (UTC), so "due 3 March" includes 3 March."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
 def cohort_from_query(store: Store, user: User, listed: list[Cohort]) -> Cohort | None:
@@ -112,6 +109,7 @@ def _header(store: Store, user: User, cohort: Cohort) -> None:
             st.rerun()
     if cohort.archived:
         st.warning("This cohort is archived: it keeps its data but takes no new learners.")
+    _zone(store, user, cohort)
     st.page_link(
         "course/ui/pages/dashboards.py",
         label="Open this cohort's dashboard",
@@ -120,10 +118,33 @@ def _header(store: Store, user: User, cohort: Cohort) -> None:
     )
 
 
+def _zone(store: Store, user: User, cohort: Cohort) -> None:
+    """The zone the cohort's due days are in: a due date ends at 23:59 there."""
+    names = sorted(available_timezones() | {cohort.time_zone})
+    picked = st.selectbox(
+        "Due dates are in this time zone",
+        names,
+        index=names.index(cohort.time_zone),
+        key=f"cohort-zone-{cohort.id}",
+        help="A due date ends at the last minute of that day in this zone. Changing it keeps each due day.",
+    )
+    if picked != cohort.time_zone:
+        try:
+            cohorts.set_time_zone(store, user, cohort.id, picked)
+        except CohortError as error:
+            st.error(str(error))
+        else:
+            st.rerun()
+
+
 def _members(store: Store, user: User, cohort: Cohort) -> None:
     people = cohorts.members(store, user, cohort.id)
+    zone = person_zone()
     frame = pd.DataFrame(
-        [{"Name": m.display_name, "Email": m.email, "Joined": m.joined_at.strftime("%d %b %Y")} for m in people],
+        [
+            {"Name": m.display_name, "Email": m.email, "Joined": formatting.format_date(m.joined_at, zone)}
+            for m in people
+        ],
         columns=["Name", "Email", "Joined"],
     )
     charts.table(frame, f"{cohort.name} learners", key="csv-members")
@@ -142,7 +163,7 @@ def _members(store: Store, user: User, cohort: Cohort) -> None:
             else:
                 st.rerun()
     if people:
-        names = {m.user_id: f"{m.display_name} <{m.email}>" for m in people}
+        names = {m.user_id: f"{m.display_name} <{m.email}>" if m.email else m.display_name for m in people}
         leaving = st.selectbox("Remove a learner", list(names), format_func=lambda i: names[i], key="remove-pick")
         if st.button("Remove from cohort", key="remove-learner", icon=":material/person_remove:"):
             cohorts.remove_member(store, user, cohort.id, leaving)
@@ -151,12 +172,13 @@ def _members(store: Store, user: User, cohort: Cohort) -> None:
 
 def _assignments(store: Store, user: User, cohort: Cohort, course: Course) -> None:
     tasks = cohorts.assignments(store, user, cohort.id)
+    zone = person_zone()
     frame = pd.DataFrame(
         [
             {
                 "Kind": KIND_NAMES[a.object_type],
                 "Title": item_title(course, a.object_type, a.object_id),
-                "Due": a.due_at.strftime("%d %b %Y"),
+                "Due": formatting.format_deadline(a.due_at, zone),
             }
             for a in tasks
         ],
@@ -168,12 +190,20 @@ def _assignments(store: Store, user: User, cohort: Cohort, course: Course) -> No
     object_type = KINDS[kind]
     choices = _assignable(course, object_type)
     object_id = st.selectbox("Which", list(choices), format_func=lambda i: choices[i], key="assign-item")
-    due = st.date_input("Due", value=utcnow().date() + timedelta(days=14), key="assign-due", format="DD/MM/YYYY")
+    today = formatting.local_today(utcnow(), zone)  # the educator's today, not the server's
+    due = st.date_input(
+        "Due",
+        value=today + timedelta(days=14),
+        key="assign-due",
+        format="DD/MM/YYYY",
+        help=f"Due at the end of that day ({formatting.zone_label(cohort.zone)}, the cohort's time zone).",
+    )
     if st.button("Assign", key="assign", type="primary", icon=":material/assignment_add:"):
-        if due < utcnow().date():
-            st.error("That due date has already passed. Choose today or a later day.")
+        try:
+            cohorts.assign_due_day(store, user, cohort.id, object_type, object_id, due, now=utcnow())
+        except CohortError as error:
+            st.error(str(error))
         else:
-            cohorts.assign(store, user, cohort.id, object_type, object_id, due_end_of_day(due), now=utcnow())
             st.rerun()
     if tasks:
         labels = {a.id: f"{KIND_NAMES[a.object_type]}: {item_title(course, a.object_type, a.object_id)}" for a in tasks}

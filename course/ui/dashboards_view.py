@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from course import dashboards
+from course import cohorts, dashboards, formatting
 from course.accounts import User
 from course.clock import utcnow
 from course.cohorts import Cohort
 from course.content import Course
-from course.dashboards import CohortDashboard, ItemStats
+from course.dashboards import CohortDashboard, ItemStats, LearnerTime
 from course.permissions import Action, can
 from course.route_analytics import MIN_LEARNERS
 from course.store.db import Store
@@ -18,9 +18,8 @@ from course.storymap import to_dot
 from course.ui import charts
 from course.ui.cohorts_view import item_title, pick_cohort
 from course.ui.forms import plain
+from course.ui.session import person_zone
 from course.ui.shared_reflections_view import render_shared_reflections
-
-DATE = "%d %b %Y"
 
 
 def render(store: Store, user: User, course: Course) -> None:
@@ -55,14 +54,15 @@ def _completion(board: CohortDashboard, course: Course) -> None:
     if not board.assignments or not board.members:
         st.info("Add learners and assignments on the Cohorts page to see completion here.")
         return
+    zone = person_zone()
     grid = pd.DataFrame(
         [
             {
                 "Learner": cell.learner.display_name,
                 "Assignment": item_title(course, cell.assignment.object_type, cell.assignment.object_id),
                 "State": cell.state.value,
-                "Due": cell.assignment.due_at.strftime(DATE),
-                "Done": cell.done_at.strftime(DATE) if cell.done_at else "",
+                "Due": formatting.format_deadline(cell.assignment.due_at, zone),
+                "Done": formatting.format_date(cell.done_at, zone) if cell.done_at else "",
             }
             for cell in board.cells
         ]
@@ -74,7 +74,10 @@ def _completion(board: CohortDashboard, course: Course) -> None:
         .agg(Done=("Finished", "sum"), Learners=("Finished", "size"))
         .reset_index()
     )
-    per_task["Done (%)"] = (100 * per_task["Done"] / per_task["Learners"]).round(0)
+    # Rounded down (formatting.floor_percent): 2 of 3 shows 66%, never a figure above what was done.
+    per_task["Done (%)"] = [
+        formatting.floor_percent(int(d), int(n)) for d, n in zip(per_task["Done"], per_task["Learners"], strict=True)
+    ]
     charts.show(charts.by_assignment(per_task), per_task, "Completion by assignment")
     st.subheader("Overdue")
     overdue = pd.DataFrame(
@@ -83,7 +86,7 @@ def _completion(board: CohortDashboard, course: Course) -> None:
                 "Learner": cell.learner.display_name,
                 "Email": cell.learner.email,
                 "Assignment": item_title(course, cell.assignment.object_type, cell.assignment.object_id),
-                "Due": cell.assignment.due_at.strftime(DATE),
+                "Due": formatting.format_deadline(cell.assignment.due_at, zone),
             }
             for cell in board.overdue
         ],
@@ -103,10 +106,10 @@ def _scores(board: CohortDashboard) -> None:
     frame = pd.DataFrame(
         [
             {
-                "Learner": names.get(s.learner_id, "?"),
-                "Score": round(s.percent, 1),
+                "Learner": names.get(s.learner_id, cohorts.DELETED_NAME),
+                "Score": formatting.floor_percent(s.correct, s.total),
                 "Result": "Passed" if s.passed else "Not passed",
-                "Submitted": s.submitted_at.strftime(DATE),
+                "Submitted": formatting.format_date(s.submitted_at, person_zone()),
             }
             for s in board.scores
         ]
@@ -116,18 +119,8 @@ def _scores(board: CohortDashboard) -> None:
 
 def _time(board: CohortDashboard) -> None:
     frame = pd.DataFrame(
-        [
-            {
-                "Learner": t.learner.display_name,
-                "Minutes": round(t.seconds / 60, 1),
-                "Modules": round(t.seconds_by_kind.get("module", 0) / 60, 1),
-                "Cases": round(t.seconds_by_kind.get("vignette", 0) / 60, 1),
-                "Assessment": round(t.seconds_by_kind.get("assessment", 0) / 60, 1),
-                "Review cards": round(t.seconds_by_kind.get("review", 0) / 60, 1),
-            }
-            for t in board.times
-        ],
-        columns=["Learner", "Minutes", "Modules", "Cases", "Assessment", "Review cards"],
+        [{"Learner": t.learner.display_name, **_minutes(t)} for t in board.times],
+        columns=["Learner", "Minutes", *_KINDS.values()],
     )
     if frame.empty:
         st.info("No learners in this cohort yet.")
@@ -140,6 +133,16 @@ def _time(board: CohortDashboard) -> None:
     )
 
 
+_KINDS = {"module": "Modules", "vignette": "Cases", "assessment": "Assessment", "review": "Review cards"}
+
+
+def _minutes(time: LearnerTime) -> dict[str, float]:
+    """Total minutes rounded down to 0.1, and the parts by kind apportioned so they add up to it."""
+    tenths = time.seconds // 6
+    parts = formatting.apportion([time.seconds_by_kind.get(k, 0) for k in _KINDS], tenths) if tenths else [0] * 4
+    return {"Minutes": tenths / 10} | {name: part / 10 for name, part in zip(_KINDS.values(), parts, strict=True)}
+
+
 def _item_row(course: Course, stats: ItemStats) -> dict[str, object]:
     item = course.items().get(stats.item_id)
     choices = ", ".join(f"{k or 'blank'}: {n}" for k, n in sorted(stats.choices.items()))
@@ -149,11 +152,13 @@ def _item_row(course: Course, stats: ItemStats) -> dict[str, object]:
         "Item": stats.item_id,
         "Question": (item.stem[:80] + "…") if item is not None and len(item.stem) > 80 else (item.stem if item else ""),
         "Answers": stats.answered,
-        "Facility": round(stats.facility, 2),
-        "Low": round(stats.facility_ci.low, 2),
-        "High": round(stats.facility_ci.high, 2),
-        "Discrimination": round(disc, 2) if disc is not None else None,
-        "Discrimination 95% CI": f"{ci.low:.2f} to {ci.high:.2f}" if ci else "too few",
+        "Facility": formatting.floor_to(stats.facility, 0.01),
+        "Low": formatting.floor_to(stats.facility_ci.low, 0.01),
+        "High": formatting.floor_to(stats.facility_ci.high, 0.01),
+        "Discrimination": formatting.floor_to(disc, 0.01) if disc is not None else None,
+        "Discrimination 95% CI": (
+            f"{formatting.floor_to(ci.low, 0.01):.2f} to {formatting.floor_to(ci.high, 0.01):.2f}" if ci else "too few"
+        ),
         f"Choices (key {stats.key})": choices,
         "Flags": "; ".join(stats.flags),
     }

@@ -10,13 +10,14 @@ from datetime import datetime
 
 import streamlit as st
 
-from course import flashcards
+from course import flashcards, formatting
 from course.accounts import User
 from course.clock import utcnow
 from course.content import Course
 from course.flashcards import RATING_NAMES, RATINGS, CardState, Deck, Rating, interval_phrase
 from course.ui import resources
 from course.ui.glossary_view import GLOSSARY_PAGE
+from course.ui.session import person_zone
 
 _RESULT = "flashcards-last-result"
 _RATING_HELP = {
@@ -49,7 +50,8 @@ def _last_result(now: datetime) -> None:
     if result:
         term, rating, due = result
         st.success(
-            f"{term}: rated {rating}. Next review {interval_phrase(due, now)}, {due:%d %B %Y at %H:%M} UTC.",
+            f"{term}: rated {rating}. Next review {interval_phrase(due, now)}, "
+            f"{formatting.format_datetime(due, person_zone())}.",
             icon=":material/event:",
         )
 
@@ -73,7 +75,8 @@ def _nothing_due(deck: Deck, now: datetime) -> None:
     st.success("Nothing to review right now.", icon=":material/check_circle:")
     if deck.next_due is not None:
         st.caption(
-            f"The next card is due {interval_phrase(deck.next_due, now)}, {deck.next_due:%d %B %Y at %H:%M} UTC."
+            f"The next card is due {interval_phrase(deck.next_due, now)}, "
+            f"{formatting.format_datetime(deck.next_due, person_zone())}."
         )
     if deck.stats.started < deck.stats.total and deck.stats.new_today == 0:
         st.caption(f"You have met today's new cards; {deck.stats.total - deck.stats.started} more start tomorrow.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from course import cohorts
+from course import cohorts, formatting
 from course.accounts import User
 from course.clock import utcnow
 from course.cohorts import AssignmentState, CohortError
@@ -12,6 +12,7 @@ from course.content import Course
 from course.store.db import Store
 from course.ui.cohorts_view import item_title
 from course.ui.forms import plain
+from course.ui.session import person_zone
 
 _PAGES = {
     "module": ("course/ui/pages/modules.py", "id"),
@@ -31,12 +32,13 @@ def assignments(store: Store, user: User, course: Course) -> None:
     if not mine:
         st.caption("Nothing assigned to you. If your educator gave you an invitation code, join below.")
         return
+    zone = person_zone()
     for entry in mine:
         task = entry.assignment
         page, parameter = _PAGES[task.object_type]
-        due = task.due_at.strftime("%d %b %Y")
+        due = formatting.format_deadline(task.due_at, zone)  # the learner's zone, with time: never read two ways
         if entry.state is AssignmentState.DONE and entry.done_at is not None:
-            status = f"done {entry.done_at.strftime('%d %b')}"
+            status = f"done {formatting.format_date(entry.done_at, zone)}"
         elif entry.state is AssignmentState.OVERDUE:
             status = f"overdue since {due}"
         else:

@@ -8,7 +8,7 @@ from course import progress
 from course.accounts import User
 from course.clock import utcnow
 from course.content import Course, Module
-from course.formatting import format_datetime
+from course.formatting import format_datetime, format_long_date
 from course.schema import QuizItem
 from course.ui import resources
 from course.ui.glossary_view import linked_module_html
@@ -72,7 +72,8 @@ def _completion(user: User, module: Module) -> None:
     """
     done = progress.module_status(resources.store(), user, user.id)
     if module.id in done:
-        st.success(f"You completed this module on {done[module.id]:%d %B %Y}.", icon=":material/check_circle:")
+        completed_on = format_long_date(done[module.id], person_zone())
+        st.success(f"You completed this module on {completed_on}.", icon=":material/check_circle:")
         st.button("Mark as not complete", key="reopen", on_click=_mark, args=(user, module, False))
     else:
         st.button(

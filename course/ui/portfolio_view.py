@@ -66,17 +66,19 @@ def render_time_log(store: Store, user: User, course: Course) -> None:
     if not rows:
         st.info("No learning time recorded yet. Open a module or a case to start your log.")
         return
-    total = sum(r.seconds for r in rows)
-    st.metric("CPD hours", f"{timelog.cpd_hours(total):g}", help=f"{_hm(total)} of active learning in total")
+    shown = evidence.shown_time(rows)  # the rows add up to the totals shown above them
+    st.metric(
+        "CPD hours", f"{shown.total_hours:g}", help=f"{_hm(shown.total_minutes * 60)} of active learning in total"
+    )
     st.table(
         [
             {
                 "Activity": evidence.kind_label(r.kind),
                 "Title": r.title,
-                "Time": _hm(r.seconds),
-                "CPD hours": f"{r.hours:g}",
+                "Time": _hm(minutes * 60),
+                "CPD hours": f"{hours:g}",
             }
-            for r in rows
+            for r, minutes, hours in zip(rows, shown.minutes, shown.hours, strict=True)
         ]
     )
     st.caption(
@@ -117,13 +119,13 @@ def render_certificate(store: Store, user: User, course: Course) -> None:
             return
     st.markdown(
         f"**{plain(issued.course_title)}**  \nIssued to {plain(issued.learner_name)} on "
-        f"{issued.issued_at:%d %B %Y}, for {issued.cpd_hours:g} CPD hours.  \n"
+        f"{formatting.format_long_date(issued.issued_at, person_zone())}, for {issued.cpd_hours:g} CPD hours.  \n"
         f"Verification code: `{issued.display_code}`"
     )
     st.download_button(
         "Download certificate (PDF)",
         # Built when the button is clicked, not on every rerun of the portfolio page.
-        data=partial(certificates.certificate_pdf, issued, verify_url(issued.code)),
+        data=partial(certificates.certificate_pdf, issued, verify_url(issued.code), person_zone()),
         file_name="relational-prescribing-certificate.pdf",
         mime="application/pdf",
         icon=":material/download:",
@@ -226,8 +228,9 @@ def _render_history(store: Store, user: User, reflection: Reflection) -> None:
         return
     for number, revision in enumerate(reversed(history), start=1):
         st.markdown(
-            f"**Version {len(history) - number + 1}**, written {revision.written_at:%d %b %Y %H:%M}, "
-            f"replaced {revision.replaced_at:%d %b %Y %H:%M}"
+            f"**Version {len(history) - number + 1}**, written "
+            f"{formatting.format_datetime(revision.written_at, person_zone())}, "
+            f"replaced {formatting.format_datetime(revision.replaced_at, person_zone())}"
         )
         for entry in revision.entries:
             if entry.get("answer"):
@@ -239,9 +242,8 @@ def _render_sharing(store: Store, user: User, reflection: Reflection) -> None:
     if current:
         for shared in current:
             cols = st.columns([3, 1])
-            cols[0].markdown(
-                f"Shared with the educator of **{plain(shared.cohort_name)}** since {shared.shared_at:%d %b %Y}"
-            )
+            since = formatting.format_date(shared.shared_at, person_zone())
+            cols[0].markdown(f"Shared with the educator of **{plain(shared.cohort_name)}** since {since}")
             if cols[1].button("Withdraw", key=f"withdraw-{reflection.id}-{shared.cohort_id}"):
                 reflections.withdraw(store, user, reflection.id, shared.cohort_id, now=utcnow())
                 _flash(f"No longer shared with {shared.cohort_name}.")
@@ -275,8 +277,9 @@ def _render_sharing(store: Store, user: User, reflection: Reflection) -> None:
 def render_reflection(store: Store, user: User, course: Course, reflection: Reflection, *, expanded: bool) -> None:
     label = f"{reflection.title or 'Reflection'} · {_about(course, reflection)}"
     with st.expander(label, expanded=expanded):
-        edited = f", edited {reflection.updated_at:%d %b %Y}" if reflection.updated_at else ""
-        st.caption(f"Written {reflection.created_at:%d %b %Y}{edited}")
+        zone = person_zone()
+        edited = f", edited {formatting.format_date(reflection.updated_at, zone)}" if reflection.updated_at else ""
+        st.caption(f"Written {formatting.format_date(reflection.created_at, zone)}{edited}")
         read, edit, history, sharing = st.tabs(["Read", "Edit", "History", "Sharing"])
         with read:
             _render_entries(reflection)

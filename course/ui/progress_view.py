@@ -7,7 +7,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from course import assessment, mastery, progress
+from course import assessment, formatting, mastery, progress
 from course.accounts import User
 from course.assessment import AttemptStatus
 from course.content import Course
@@ -15,6 +15,7 @@ from course.mastery import ConceptMastery
 from course.store.db import Store
 from course.timelog import by_activity, time_log
 from course.ui import charts
+from course.ui.session import person_zone
 
 GRID_COLUMNS = 6
 
@@ -29,8 +30,8 @@ def render(store: Store, user: User, course: Course) -> None:
 
     left, middle, right = st.columns(3)
     left.metric("Modules complete", f"{len(done)} / {total}")
-    best = max((100 * (a.correct or 0) / a.total for a in attempts if a.total), default=None)
-    middle.metric("Best assessment score", f"{best:.0f}%" if best is not None else "Not yet")
+    best = max((formatting.floor_percent(a.correct or 0, a.total) for a in attempts if a.total), default=None)
+    middle.metric("Best assessment score", f"{best}%" if best is not None else "Not yet")  # rounded down: never a pass
     right.metric("Concepts mastered", f"{sum(m.mastered for m in found)} / {len(found)}")
 
     _next_step(course, found, set(done))
@@ -68,13 +69,14 @@ def _next_step(course: Course, found: list[ConceptMastery], done: set[str]) -> N
 
 
 def _completion(course: Course, done: dict[str, datetime]) -> None:
+    zone = person_zone()
     frame = pd.DataFrame(
         [
             {
                 "Module": m.meta.title,
                 "Status": "Complete" if m.id in done else "Not yet",
                 "Minutes": m.meta.minutes,
-                "Completed": done[m.id].strftime("%d %b %Y") if m.id in done else "",
+                "Completed": formatting.format_date(done[m.id], zone) if m.id in done else "",
             }
             for m in course.modules.values()
         ],
@@ -90,12 +92,13 @@ def _scores(attempts: list[assessment.Attempt]) -> None:
         st.info("Your scores will appear here after you submit the assessment.", icon=":material/quiz:")
         return
     ordered = sorted(attempts, key=lambda a: a.submitted_at or a.started_at)
+    zone = person_zone()
     frame = pd.DataFrame(
         [
             {
                 "Attempt": number,
-                "Submitted": a.submitted_at,
-                "Score": round(100 * (a.correct or 0) / a.total, 1) if a.total else 0.0,
+                "Submitted": charts.wall_clock(a.submitted_at or a.started_at, zone),
+                "Score": formatting.floor_percent(a.correct or 0, a.total),
                 "Result": "Passed" if a.passed else "Not passed",
             }
             for number, a in enumerate(ordered, start=1)
@@ -108,7 +111,10 @@ def _time(course: Course, spent: dict[tuple[str, str], int]) -> None:
     st.subheader("Time")
     modules = {m.id: m.meta.title for m in course.modules.values()}
     frame = pd.DataFrame(
-        [{"Module": title, "Minutes": round(spent.get(("module", mid), 0) / 60, 1)} for mid, title in modules.items()],
+        [
+            {"Module": title, "Minutes": formatting.floor_to(spent.get(("module", mid), 0) / 60, 0.1)}
+            for mid, title in modules.items()
+        ],
         columns=["Module", "Minutes"],
     )
     st.caption(
@@ -132,7 +138,7 @@ def _mastery(course: Course, found: list[ConceptMastery]) -> None:
             {
                 "Concept": names.get(m.concept_id, m.concept_id),
                 "Label": names.get(m.concept_id, m.concept_id)[:16],
-                "Score": round(m.score, 2),
+                "Score": formatting.floor_to(m.score, 0.01),
                 "Evidence": m.evidence,
                 "Status": "Mastered" if m.mastered else ("Not met yet" if not m.evidence else "Working on it"),
                 "Row": i // GRID_COLUMNS,
@@ -165,8 +171,9 @@ def _evidence(name: str, found: ConceptMastery) -> None:
     if not found.evidence_items:
         st.info(f"No evidence about {name} yet: answer a question, play a case or review its card.")
         return
+    score = formatting.floor_to(found.score, 0.01)
     st.write(
-        f"**{name}**: score {found.score:.2f} from {found.good} good and {found.poor} poor pieces of evidence"
+        f"**{name}**: score {score:.2f} from {found.good} good and {found.poor} poor pieces of evidence"
         f"{' (mastered)' if found.mastered else ''}."
     )
     frame = pd.DataFrame(

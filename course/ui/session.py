@@ -56,8 +56,33 @@ def current_user() -> User | None:
     user = accounts.user_for_session(resources.store(), token, now=now) if token else None
     if user is None and oidc_configured() and st.user.is_logged_in:
         user = _oidc_user(dict(st.user.to_dict()), now)
+    if user is not None and user.time_zone is None:
+        user = _store_browser_zone(user)
     st.session_state["_who"] = (token, user, now)
     return user
+
+
+def browser_zone() -> str | None:
+    """The IANA zone the browser reports (``st.context.timezone``), or None if absent or unknown here."""
+    name = st.context.timezone
+    if not isinstance(name, str) or not name:
+        return None
+    try:
+        formatting.zone(name)
+    except formatting.UnknownZone:
+        return None
+    return name
+
+
+def _store_browser_zone(user: User) -> User:
+    """A person whose zone is not known yet gets the browser's, kept on the account (the Account page changes it)."""
+    detected = browser_zone()
+    if detected is None:
+        return user
+    try:
+        return accounts.set_time_zone(resources.store(), user.id, detected)
+    except (accounts.AccountError, LookupError):
+        return user
 
 
 def _oidc_user(claims: dict[str, Any], now: Any) -> User | None:
@@ -91,12 +116,13 @@ def oidc_problem() -> str | None:
 
 
 def person_zone() -> ZoneInfo:
-    """The zone every date and "today" is shown in for whoever is at the keyboard (UTC if signed out)."""
+    """The zone every date and "today" is shown in for whoever is at the keyboard.
+
+    The account's zone; else (signed out, or not known yet) the browser's; else UTC.
+    """
     user = current_user()
-    try:
-        return formatting.zone(user.time_zone if user else None)
-    except formatting.UnknownZone:  # a zone the tz database no longer knows: fall back, do not fail the page
-        return formatting.zone(None)
+    name = user.time_zone if user is not None and user.time_zone else browser_zone()
+    return formatting.zone_or_utc(name)  # a zone the tz database no longer knows falls back to UTC
 
 
 def forget_user() -> None:

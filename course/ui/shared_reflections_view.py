@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from course import evidence, reflections
+from course import evidence, formatting, reflections
 from course.accounts import User
 from course.permissions import PermissionDenied
 from course.store.db import Store
 from course.ui import resources
 from course.ui.forms import plain
+from course.ui.session import person_zone
 
 
 def render_shared_reflections(store: Store, viewer: User, cohort_id: int) -> None:
@@ -34,9 +35,8 @@ def render_shared_reflections(store: Store, viewer: User, cohort_id: int) -> Non
         reflection = item.reflection
         about = evidence.activity_title(course, reflection.object_type, reflection.object_id)
         with st.expander(f"{item.author_name}: {evidence.reflection_title(reflection, course)}"):
-            st.caption(
-                f"On {evidence.kind_label(reflection.object_type).lower()} “{about}”; shared {item.shared_at:%d %b %Y}"
-            )
+            shared_on = formatting.format_date(item.shared_at, person_zone())
+            st.caption(f"On {evidence.kind_label(reflection.object_type).lower()} “{about}”; shared {shared_on}")
             for entry in reflection.entries:
                 if entry.get("answer"):
                     st.markdown(f"**{plain(entry.get('prompt', ''))}**")

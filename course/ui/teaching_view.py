@@ -92,6 +92,9 @@ def _cohort(news: CohortNews, people: list[Member]) -> None:
         if people:
             with st.expander(f"Learners ({len(people)})"):
                 for person in people:
+                    if person.deleted:  # counted, but there is no one left to look at
+                        st.caption(plain(person.display_name))
+                        continue
                     st.page_link(
                         LEARNER,
                         label=plain(person.display_name),
@@ -128,7 +131,7 @@ def learner_page(store: Store, user: User, course: Course) -> None:
                     "Cohort": line.cohort_name,
                     "Assignment": line.title,
                     "State": _STATE_LABEL[line.state.value],
-                    "Due": formatting.format_date(line.assignment.due_at, zone),
+                    "Due": formatting.format_deadline(line.assignment.due_at, zone),
                     "Done": formatting.format_date(line.done_at, zone) if line.done_at else "",
                 }
                 for line in seen.assignments

@@ -12,7 +12,7 @@ from html import escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from course import certificates
+from course import certificates, formatting
 from course.ui import resources
 
 _HEADERS = {
@@ -46,6 +46,6 @@ async def verify_certificate(request: Request) -> Response:
     page = _PAGE.format(
         name=escape(found.learner_name),
         course=escape(found.course_title),
-        date=escape(f"{found.issued_at:%d %B %Y}"),
+        date=escape(formatting.format_long_date(found.issued_at, formatting.zone_or_utc(found.time_zone))),
     )
     return HTMLResponse(page, headers=_HEADERS)

@@ -60,7 +60,7 @@ def test_learners_are_reminded_once_before_the_due_date(store: Store, now: datet
     outbox = Outbox()
     assert _send(store, now, outbox).sent == 2
     [lee] = outbox.to("lee@example.org")
-    assert lee["Subject"] == "Due 15 Mar 2025: A first module"
+    assert lee["Subject"] == "Due 15 Mar 2025, 09:30 UTC: A first module"
     assert "https://course.example.org/modules?id=first" in _text(lee)
     assert lee["List-Unsubscribe"].startswith("<https://course.example.org/email/unsubscribe?token=")
     for _ in range(3):  # cron runs again: nothing new
@@ -180,8 +180,8 @@ def test_dates_in_a_reminder_are_in_the_recipients_zone(
     cohorts.assign(store, world["ed"], world["group"], "module", "first", due, now=now)  # type: ignore[arg-type]
     outbox = Outbox()
     _send(store, now, outbox)
-    assert outbox.to("lee@example.org")[0]["Subject"] == "Due 15 Mar 2025: A first module"
-    assert "15 Mar 2025, 12:59 NZDT" in _text(outbox.to("lee@example.org")[0])
+    assert outbox.to("lee@example.org")[0]["Subject"] == "Due 15 Mar 2025, 12:59 Auckland time: A first module"
+    assert "due 15 Mar 2025, 12:59 Auckland time" in _text(outbox.to("lee@example.org")[0])
 
 
 def test_sending_needs_email_settings(store: Store, now: datetime) -> None:

@@ -41,14 +41,15 @@ def test_deleting_needs_the_email_typed_and_then_signs_out(app_store: Store, mak
     reflect(app_store, learner, utcnow())
     at = signed_in(app_store, learner, PAGE)
     token = at.session_state["auth_token"]
-    at.text_input[0].input("someone@else.org")
+    confirm = next(i for i, t in enumerate(at.text_input) if t.label.startswith("To confirm"))
+    at.text_input[confirm].input("someone@else.org")
     _button(at, "Delete my account permanently").click().run()
     assert not at.exception
     assert texts(at.error) == ["To confirm, type the email address of this account exactly as shown."]
-    assert at.text_input[0].value == "someone@else.org"
+    assert at.text_input[confirm].value == "someone@else.org"
     assert accounts.get_user(app_store, learner.id) is not None and my_reflections(app_store, learner)
 
-    at.text_input[0].input("Learner@Example.org")
+    at.text_input[confirm].input("Learner@Example.org")
     _button(at, "Delete my account permanently").click().run()
     assert not at.exception
     assert any("has been deleted" in s for s in texts(at.success))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from course import formatting
 from course.accounts import User
 from course.flashcards import CARD_REVIEWED, interval_phrase
 from course.store.db import Store
@@ -48,7 +49,7 @@ def test_rate_a_card_and_see_when_it_comes_back(app_store: Store, make_user: Mak
     assert due - event.occurred_at == timedelta(minutes=10)  # FSRS's second learning step
     [message] = texts(at.success)
     assert message.startswith(f"Containment: rated Good. Next review {interval_phrase(due, event.occurred_at)}")
-    assert f"{due:%d %B %Y at %H:%M} UTC" in message
+    assert f"{formatting.format_datetime(due, UTC)}." in message
     assert metrics(at) == {"Due now": "1", "Reviewed today": "1", "Learned": "0 / 2"}
     assert texts(at.subheader) == ["Transference"]
 

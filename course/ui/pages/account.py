@@ -1,13 +1,14 @@
 import json
+from zoneinfo import available_timezones
 
 import streamlit as st
 
-from course import mail, privacy, reminders
+from course import accounts, formatting, mail, privacy, reminders
 from course.clock import utcnow
 from course.permissions import Action, can
 from course.ui import resources
 from course.ui.forms import plain, sign_out
-from course.ui.session import forget_user, guard
+from course.ui.session import browser_zone, forget_user, guard
 
 user = guard(Action.VIEW_COURSE)
 store = resources.store()
@@ -15,6 +16,33 @@ st.title("Your account")
 st.markdown(f"**Name:** {plain(user.display_name)}  \n**Email:** {plain(user.email)}  \n**Role:** {user.role.value}")
 if st.button("Sign out", icon=":material/logout:"):
     sign_out()
+
+st.subheader("Time zone")
+current_zone = user.time_zone or formatting.DEFAULT_ZONE
+st.caption(
+    "Every date and time you see here, and what counts as “today” and “overdue”, follows this zone. "
+    f"It is now {formatting.format_datetime(utcnow(), formatting.zone_or_utc(current_zone))}."
+)
+zones = sorted(available_timezones() | {current_zone})
+with st.form("time-zone-form"):
+    picked_zone = st.selectbox("Your time zone", zones, index=zones.index(current_zone), key="time-zone")
+    typed_zone = st.text_input(
+        "…or type its name", key="time-zone-typed", placeholder="e.g. America/New_York", max_chars=64
+    )
+    save_zone = st.form_submit_button("Save time zone")
+detected_zone = browser_zone()
+if detected_zone and detected_zone != current_zone:
+    st.caption(f"Your browser says your zone is {detected_zone}.")
+if save_zone:
+    try:
+        accounts.set_time_zone(store, user.id, typed_zone.strip() or picked_zone)
+    except accounts.AccountError as exc:
+        st.error(exc.message)
+    else:
+        st.session_state.pop("_who", None)  # re-read the account with its new zone
+        st.session_state.pop("time-zone-typed", None)
+        st.toast("Time zone saved.")
+        st.rerun()
 
 st.subheader("Email")
 try:
