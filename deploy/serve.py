@@ -61,7 +61,8 @@ def render_config(*, prefix: Path, listen: str, app_ports: list[int], workers: i
     for name, value in values.items():
         text = text.replace("{{" + name + "}}", value)
     if "{{" in text:
-        raise DeployError(f"deploy/nginx.conf has a placeholder serve.py does not fill: {text[text.index('{{') :][:40]}")
+        unfilled = text[text.index("{{") :][:40]
+        raise DeployError(f"deploy/nginx.conf has a placeholder serve.py does not fill: {unfilled}")
     return text
 
 

@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import expect
 
 from course.content import Course, load_course
-from tests.browser.conftest import ARTIFACTS, REPO, Server, add_user, settle
+from tests.browser.conftest import ARTIFACTS, REPO, WAIT_MS, Server, add_user, settle
 from tests.smtp import Inbox, link, smtp_env, smtp_server
 
 pytestmark = pytest.mark.browser
@@ -61,7 +61,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, mailbox: tuple[Inbox, int]) ->
 @pytest.fixture(params=list(WIDTHS))
 def screen(request: pytest.FixtureRequest, chromium: Any) -> Iterator[tuple[str, Any]]:
     context = chromium.new_context(viewport=WIDTHS[request.param], accept_downloads=True)
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(WAIT_MS)
     yield request.param, context.new_page()
     context.close()
 

@@ -22,7 +22,7 @@ from course.content import Course, load_course
 from course.lti import registry
 from course.store.db import Store, database_url
 from course.store.models import CohortMemberRow, UserRow
-from tests.browser.conftest import REPO, Server, settle
+from tests.browser.conftest import REPO, WAIT_MS, Server, settle
 from tests.browser.test_full_journeys import _play_sam
 from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID, PEOPLE, Platform
 
@@ -74,7 +74,7 @@ def new_page(chromium: Any) -> Iterator[Callable[[], Any]]:
 
     def make() -> Any:
         context = chromium.new_context(viewport={"width": 1280, "height": 1000})
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         return context.new_page()
 
