@@ -11,6 +11,8 @@ process's memory) and to the other one after it.
 
 from __future__ import annotations
 
+import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +29,7 @@ from course.clock import utcnow
 from course.content import Course, load_course
 from course.store.db import Store
 from deploy.serve import NGINX, Deployment
-from tests.browser.conftest import REPO, add_user_to_store, settle, sign_in_in_browser
+from tests.browser.conftest import REPO, add_user_to_store, run_and_settle, settle, sign_in_in_browser
 from tests.conftest import POSTGRES_SKIP_REASON, postgres_url
 from tests.cpd.helpers import play_to_an_ending
 
@@ -143,30 +145,39 @@ def upstreams_of(deployment: Deployment, route: str) -> list[tuple[str, int]]:
     return served
 
 
-# Every change of the page's connection state and script state, in order, from before the kill.
+# Every change of the page's connection state, in order, from before the kill.
 WATCH_CONNECTION = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
-    const record = () => window.__states.push([app.getAttribute('data-test-connection-state'),
-                                               app.getAttribute('data-test-script-state')]);
+    const record = () => window.__states.push(app.getAttribute('data-test-connection-state'));
     window.__states = [];
     record();
-    new MutationObserver(record).observe(app, {attributes: true,
-        attributeFilter: ['data-test-connection-state', 'data-test-script-state']});
+    new MutationObserver(record).observe(app, {attributes: true, attributeFilter: ['data-test-connection-state']});
 }"""
-# The websocket dropped, the page connected again (to the other process), and a script run started
-# after that and has finished. Streamlit's page reruns by itself on reconnecting when its last run was
-# a fragment run, as it is after an answer is saved.
-RECONNECTED_AND_RERUN = """() => {
+# The websocket dropped and the page has connected again (through nginx, to the other process).
+RECONNECTED = """() => {
     const states = window.__states || [];
-    const dropped = states.findIndex(([connection]) => connection !== 'CONNECTED');
-    if (dropped < 0) return false;
-    const after = states.slice(dropped);
-    const reconnected = after.findIndex(([connection]) => connection === 'CONNECTED');
-    if (reconnected < 0) return false;
-    const ran = after.slice(reconnected).some(([, script]) => script === 'running');
-    const [connection, script] = states[states.length - 1];
-    return ran && connection === 'CONNECTED' && script === 'notRunning';
+    const dropped = states.findIndex(state => state !== 'CONNECTED');
+    return dropped >= 0 && states[states.length - 1] === 'CONNECTED';
 }"""
+
+
+def serving_port(deployment: Deployment, route: str, request: str) -> int:
+    """The app port that answered the last logged request starting with ``request`` for this browser."""
+    return next(port for line, port in reversed(upstreams_of(deployment, route)) if line.startswith(request))
+
+
+def wait_until_routed_to(deployment: Deployment, route: str, port: int) -> None:
+    """Ask nginx with this browser's affinity cookie until it sends the request to ``port`` again
+    (a restarted process rejoins when its fail_timeout has passed)."""
+    deadline = time.monotonic() + TIMEOUT / 1000
+    while time.monotonic() < deadline:
+        request = urllib.request.Request(f"{deployment.url}/healthz", headers={"Cookie": f"rp_route={route}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        if serving_port(deployment, route, "GET /healthz") == port:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"nginx did not route this browser back to the restarted process on port {port}")
 
 
 def test_a_learner_keeps_her_work_when_her_app_process_dies(deployment: Deployment, browser_page: Any) -> None:
@@ -180,8 +191,8 @@ def test_a_learner_keeps_her_work_when_her_app_process_dies(deployment: Deployme
 
         csv_before = download_progress_csv(page, url)
         assert csv_before.startswith(b"\xef\xbb\xbf")  # the one CSV writer's byte-order mark
-        first_module = next(iter(course.modules.values())).meta.title
-        assert first_module.encode() in csv_before
+        first_module = next(iter(course.modules.values()))
+        assert first_module.meta.title.encode() in csv_before
 
         page.goto(f"{url}/assessment")
         page.get_by_role("button", name="Start the assessment").click()
@@ -196,13 +207,15 @@ def test_a_learner_keeps_her_work_when_her_app_process_dies(deployment: Deployme
         survivor = next(app for app in deployment.apps if app.port != port)
         logged_before_kill = len(upstreams_of(deployment, route))
 
-        page.evaluate(WATCH_CONNECTION)
-        doomed.kill()
-        # The page notices the dropped websocket, reconnects through nginx (now to the other process)
-        # and reruns: wait for that whole sequence, not for text that was already on the screen.
-        page.wait_for_function(RECONNECTED_AND_RERUN, timeout=TIMEOUT)
-        settle(page, timeout=TIMEOUT)
+        # Her last action reran a fragment, so the page asks for a run as soon as it reconnects (to
+        # the other process); that process does not know her session and reloads the page
+        # (course/ui/reconnect.py), which redraws it from the database.
+        with page.expect_navigation(timeout=TIMEOUT):
+            doomed.kill()
         expect(page.get_by_text(f"2 of {ITEMS} answered")).to_be_visible()
+        settle(page, timeout=TIMEOUT)
+        for number in (1, 2):
+            expect(page.get_by_role("radiogroup").nth(number - 1).get_by_role("radio", checked=True)).to_have_count(1)
         answer(page, store, course, range(3, ITEMS + 1))
         page.get_by_text("I have finished and want my attempt marked").click()
         page.get_by_role("button", name="Submit for marking").click()
@@ -213,12 +226,34 @@ def test_a_learner_keeps_her_work_when_her_app_process_dies(deployment: Deployme
         pdf = download(page, "Download certificate (PDF)")
         assert pdf.startswith(b"%PDF")
         csv_after = download_progress_csv(page, url)
-        assert csv_after.startswith(b"\xef\xbb\xbf") and first_module.encode() in csv_after
+        assert csv_after.startswith(b"\xef\xbb\xbf") and first_module.meta.title.encode() in csv_after
 
         # The old websocket is logged when the kill closed it; every other request went to the survivor.
         logged = upstreams_of(deployment, route)[logged_before_kill:]
         after_kill = [(request, port) for request, port in logged if "/_stcore/stream" not in request]
         assert any("/media/" in r for r, _ in after_kill), after_kill  # the PDF and the CSV
         assert {p for _, p in after_kill} == {survivor.port}, after_kill
+
+        # Second failure, on a page whose last run was a full one (just opened): the page does not
+        # rerun by itself on reconnecting, so her next click is the new session's first run. Without
+        # course/ui/reconnect.py that click, on a button inside a fragment, would be skipped (and every
+        # later one too); with it the page reloads from the database and her next click works.
+        doomed.start(deployment.app_env(), deployment.options)
+        doomed.wait_ready()
+        wait_until_routed_to(deployment, route, doomed.port)
+        page.goto(f"{url}/modules?id={first_module.id}")
+        expect(page.get_by_text("You completed this module on")).to_be_visible()
+        settle(page, timeout=TIMEOUT)
+        assert serving_port(deployment, route, "GET /modules") == doomed.port
+        page.evaluate(WATCH_CONNECTION)
+        doomed.kill()
+        page.wait_for_function(RECONNECTED, timeout=TIMEOUT)
+        with page.expect_navigation(timeout=TIMEOUT):
+            page.get_by_role("button", name="Mark as not complete").click()
+        expect(page.get_by_text("You completed this module on")).to_be_visible()  # nothing changed behind her back
+        settle(page, timeout=TIMEOUT)
+        run_and_settle(page, page.get_by_role("button", name="Mark as not complete").click)
+        expect(page.get_by_role("button", name="Mark as complete")).to_be_visible()
+        expect(page.get_by_text("You completed this module on")).to_have_count(0)
     finally:
         store.close()

@@ -1,0 +1,83 @@
+"""The course pages of bench/load.py driven through nginx, with 1 and then 2 app processes behind it.
+
+    python bench/load.py --via-proxy [--sessions 20] [--seconds 15] [--database-url URL]
+
+Each configuration is a fresh ``deploy/serve.py`` deployment (``deploy.serve.Deployment``: migrate
+once, N ``streamlit run`` processes, nginx in front) on the same database; the simulated learners
+(new accounts for each configuration) connect to nginx exactly as bench/load.py's connect to one
+process. Each websocket is one browser tab without an affinity cookie yet, so nginx places each on
+a random process, as it would distinct browsers. Prints bench/load.py's table for each
+configuration and, per page, the throughput with 2 processes over the throughput with 1.
+
+Target (issue 18), on a 2-core machine: at least 1.7x. The load generator itself (this process,
+parsing every message the pages send) and nginx run on the same two cores, so the ratio measured
+here is below what the app processes alone would reach on a machine with a separate client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+TARGET = 1.7
+PROCESS_COUNTS = (1, 2)
+
+
+async def _measure(deployment_url: str, database_url: str, args: argparse.Namespace, label: str) -> list[Any]:
+    from bench.load import course_pages, run_phase, signed_in_cookies
+
+    cookies = signed_in_cookies(database_url, args.sessions, f"{label}-{os.getpid()}-{int(time.time())}")
+    phases = []
+    for load in course_pages():
+        if args.pages and load.name not in args.pages:
+            continue
+        phase = await run_phase(
+            deployment_url, load, cookies, seconds=args.seconds, think=args.think, warmup=args.warmup
+        )
+        phase.name = f"{load.name} x{label}"
+        print(phase.line(), flush=True)
+        for error in sorted(set(phase.errors))[:5]:
+            print(f"    error: {error}")
+        phases.append(phase)
+    return phases
+
+
+def run(args: argparse.Namespace) -> None:
+    """Measure each process count in turn and print the ratio per page (see the module docstring)."""
+    from bench.load import HEADER
+    from course.store.db import database_url as resolve_url
+    from deploy.serve import Deployment
+
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="proxy-bench-") as scratch:
+        url = resolve_url({"DATABASE_URL": args.database_url} if args.database_url else {"COURSE_DATA_DIR": scratch})
+        options = dict(option.split("=", 1) for option in args.option)
+        print(
+            f"via nginx: {args.sessions} sessions per page, {args.seconds:.0f} s each, "
+            f"database {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, "
+            f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
+        )
+        print(HEADER)
+        results: dict[int, dict[str, float]] = {}
+        for count in PROCESS_COUNTS:
+            with Deployment(url, processes=count, options=options, folder=Path(scratch) / f"deploy-{count}") as running:
+                phases = asyncio.run(_measure(running.url, url, args, str(count)))
+            results[count] = {phase.name.rsplit(" x", 1)[0]: phase.throughput for phase in phases}
+    one, two = results[PROCESS_COUNTS[0]], results[PROCESS_COUNTS[-1]]
+    ratios = []
+    for page, single in one.items():
+        if single and page in two:
+            ratio = two[page] / single
+            ratios.append(ratio)
+            print(
+                f"{page}: {single:.1f} -> {two[page]:.1f} interactions/s, {ratio:.2f}x with "
+                f"{PROCESS_COUNTS[-1]} processes (target >= {TARGET}x): " + ("met" if ratio >= TARGET else "MISSED")
+            )
+    if ratios:
+        print(f"lowest ratio {min(ratios):.2f}x; load average now {os.getloadavg()[0]:.2f}")
+    print(f"took {time.perf_counter() - started:.0f} s")
