@@ -126,7 +126,7 @@ def test_an_instructor_links_a_case_and_a_learner_plays_it_and_passes_with_the_g
     learner.goto(lms.start_url("leo", link_id))
     expect(learner.get_by_text("Signed in as")).to_be_visible()
     expect(learner.get_by_role("heading", name=course.vignettes["sam"].title)).to_be_visible()
-    assert learner.url == f"{app.url}/vignettes?id=sam"
+    expect(learner).to_have_url(f"{app.url}/vignettes?id=sam")
     settle(learner)
     shot(learner, "3-launched-into-sam")
     _play_sam(learner, course)
