@@ -179,8 +179,9 @@ class Deployment:
             return self._env
         env = dict(os.environ if self.env is None else self.env)
         env["DATABASE_URL"] = self.database_url
-        # Streamlit signs its XSRF cookie with this secret: every process must share it, or a request
-        # that lands on another process after a failover is refused. Kept if the operator set one.
+        # Streamlit signs its XSRF cookie with this secret and checks it on every websocket connect (a
+        # failed check drops the st.login identity) and upload: every process must share it, or a tab
+        # that fails over to another process loses both. Kept if the operator set one.
         env.setdefault("STREAMLIT_SERVER_COOKIE_SECRET", secrets.token_urlsafe(32))
         # The proxy is on this machine: its X-Forwarded-* headers are to be believed (issue 16's setting).
         env.setdefault("COURSE_TRUSTED_PROXIES", "127.0.0.1")
@@ -233,16 +234,6 @@ class Deployment:
                 stderr=subprocess.STDOUT,
             )
         _wait_ready(f"{self.url}/healthz", self.nginx, "nginx", prefix / "error.log", READY_SECONDS)
-
-    def app_serving(self, marker: str) -> AppProcess:
-        """The app process whose address nginx logged last on an access-log line containing ``marker``."""
-        for line in reversed(self.access_log.read_text(errors="replace").splitlines()):
-            if marker in line and "upstream=127.0.0.1:" in line:
-                # With a failover the field lists every address tried; the last one answered.
-                address = line.split("upstream=", 1)[1].split(" route=", 1)[0].split(", ")[-1]
-                port = int(address.rsplit(":", 1)[1])
-                return next(app for app in self.apps if app.port == port)
-        raise LookupError(f"no proxied request matching {marker!r} in {self.access_log}")
 
     def stop(self) -> None:
         """nginx first (SIGQUIT: finish open requests), then every app process; idempotent."""
