@@ -3,10 +3,15 @@
 A learner who has done everything but the assessment signs in through the proxy, downloads a
 progress table as CSV, starts the assessment and answers two questions. Then the app process that
 holds her session is killed (SIGKILL, as a crash). The page reconnects through nginx to the other
-process; her two answers are still there, she finishes and passes, and downloads her certificate
-PDF and the CSV again, now from the surviving process. The nginx access log shows that every request
-of her browser went to one process before the kill (session affinity: her downloads live in that
-process's memory) and to the other one after it.
+process, which does not know her session and reloads the page from the database
+(course/ui/reconnect.py); her two answers are still there, she finishes and passes, and downloads
+her certificate PDF and the CSV again, now from the surviving process. The nginx access log shows
+that every request of her browser went to one process before the kill (session affinity: her
+downloads live in that process's memory) and to the other one after it.
+
+Then the killed process is started again, nginx sends her back to it, and it is killed once more
+while she is on a page she has just opened: her next click (on a button inside a fragment, which
+a new session would otherwise skip) reloads the page, and the click after that works.
 """
 
 from __future__ import annotations
