@@ -28,27 +28,34 @@ TARGET = 1.7
 PROCESS_COUNTS = (1, 2)
 
 
-async def _measure(deployment_url: str, database_url: str, args: argparse.Namespace, label: str) -> list[Any]:
+Throughputs = dict[int, dict[str, float]]  # {process count: {page: interactions per second}}
+
+
+async def _measure(deployments: dict[int, Any], database_url: str, args: argparse.Namespace) -> Throughputs:
+    """Per page, one phase on each deployment back to back (so a change in the machine's other load
+    hits both alike)."""
     from bench.load import course_pages, run_phase, signed_in_cookies
 
-    cookies = signed_in_cookies(database_url, args.sessions, f"{label}-{os.getpid()}-{int(time.time())}")
-    phases = []
+    run_id = f"{os.getpid()}-{int(time.time())}"
+    cookies = {count: signed_in_cookies(database_url, args.sessions, f"{run_id}-x{count}") for count in deployments}
+    results: Throughputs = {count: {} for count in deployments}
     for load in course_pages():
         if args.pages and load.name not in args.pages:
             continue
-        phase = await run_phase(
-            deployment_url, load, cookies, seconds=args.seconds, think=args.think, warmup=args.warmup
-        )
-        phase.name = f"{load.name} x{label}"
-        print(phase.line(), flush=True)
-        for error in sorted(set(phase.errors))[:5]:
-            print(f"    error: {error}")
-        phases.append(phase)
-    return phases
+        for count, running in deployments.items():
+            phase = await run_phase(
+                running.url, load, cookies[count], seconds=args.seconds, think=args.think, warmup=args.warmup
+            )
+            phase.name = f"{load.name} x{count}"
+            print(phase.line(), flush=True)
+            for error in sorted(set(phase.errors))[:5]:
+                print(f"    error: {error}")
+            results[count][load.name] = phase.throughput
+    return results
 
 
 def run(args: argparse.Namespace) -> None:
-    """Measure each process count in turn and print the ratio per page (see the module docstring)."""
+    """Start a deployment with each process count, measure every page on each, print the ratios."""
     from bench.load import HEADER
     from course.store.db import database_url as resolve_url
     from deploy.serve import Deployment
@@ -62,12 +69,18 @@ def run(args: argparse.Namespace) -> None:
             f"database {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, "
             f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
         )
-        print(HEADER)
-        results: dict[int, dict[str, float]] = {}
-        for count in PROCESS_COUNTS:
-            with Deployment(url, processes=count, options=options, folder=Path(scratch) / f"deploy-{count}") as running:
-                phases = asyncio.run(_measure(running.url, url, args, str(count)))
-            results[count] = {phase.name.rsplit(" x", 1)[0]: phase.throughput for phase in phases}
+        deployments = {
+            count: Deployment(url, processes=count, options=options, folder=Path(scratch) / f"deploy-{count}")
+            for count in PROCESS_COUNTS
+        }
+        try:
+            for running in deployments.values():  # an idle deployment costs next to no CPU
+                running.start()
+            print(HEADER)
+            results = asyncio.run(_measure(deployments, url, args))
+        finally:
+            for running in deployments.values():
+                running.stop()
     one, two = results[PROCESS_COUNTS[0]], results[PROCESS_COUNTS[-1]]
     ratios = []
     for page, single in one.items():
