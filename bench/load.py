@@ -301,6 +301,7 @@ def main() -> None:
     parser.add_argument(
         "--via-proxy", action="store_true", help="through nginx with 1, then 2 processes (bench/via_proxy.py)"
     )
+    parser.add_argument("--clients", type=int, default=2, help="--via-proxy: load-generating processes (default 2)")
     args = parser.parse_args()
     if args.short:
         args.seconds, args.warmup = 5.0, 1

@@ -21,6 +21,7 @@ import asyncio
 import os
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +32,42 @@ PROCESS_COUNTS = (1, 2)
 Throughputs = dict[int, dict[str, float]]  # {process count: {page: interactions per second}}
 
 
-async def _measure(deployments: dict[int, Any], database_url: str, args: argparse.Namespace) -> Throughputs:
+def _client(url: str, page_name: str, cookies: list[dict[str, str]], seconds: float, think: float, warmup: int) -> Any:
+    """One load-generating process: bench/load.py's phase for its share of the sessions (a Phase)."""
+    from bench.load import course_pages, run_phase
+
+    load = next(load for load in course_pages() if load.name == page_name)
+    return asyncio.run(run_phase(url, load, cookies, seconds=seconds, think=think, warmup=warmup))
+
+
+def _phase(url: str, page_name: str, cookies: list[dict[str, str]], args: argparse.Namespace) -> Any:
+    """The sessions split over ``args.clients`` processes, started together; their results merged.
+
+    One client process parses every message the pages send; on 2 cores it would cap what 2 app
+    processes can show, so the sessions are driven from several processes, as from many browsers.
+    """
+    from bench.load import Phase
+
+    shares = [cookies[i :: args.clients] for i in range(args.clients)]
+    with ProcessPoolExecutor(max_workers=args.clients) as pool:
+        futures = [
+            pool.submit(_client, url, page_name, share, args.seconds, args.think, args.warmup) for share in shares
+        ]
+        parts = [future.result() for future in futures]
+    merged = Phase(page_name, len(cookies))
+    for part in parts:
+        merged.latencies += part.latencies
+        merged.opens += part.opens
+        merged.runs += part.runs
+        merged.errors += part.errors
+        merged.seconds = max(merged.seconds, part.seconds)
+    return merged
+
+
+def _measure(deployments: dict[int, Any], database_url: str, args: argparse.Namespace) -> Throughputs:
     """Per page, one phase on each deployment back to back (so a change in the machine's other load
     hits both alike)."""
-    from bench.load import course_pages, run_phase, signed_in_cookies
+    from bench.load import course_pages, signed_in_cookies
 
     run_id = f"{os.getpid()}-{int(time.time())}"
     cookies = {count: signed_in_cookies(database_url, args.sessions, f"{run_id}-x{count}") for count in deployments}
@@ -43,9 +76,7 @@ async def _measure(deployments: dict[int, Any], database_url: str, args: argpars
         if args.pages and load.name not in args.pages:
             continue
         for count, running in deployments.items():
-            phase = await run_phase(
-                running.url, load, cookies[count], seconds=args.seconds, think=args.think, warmup=args.warmup
-            )
+            phase = _phase(running.url, load.name, cookies[count], args)
             phase.name = f"{load.name} x{count}"
             print(phase.line(), flush=True)
             for error in sorted(set(phase.errors))[:5]:
@@ -67,7 +98,7 @@ def run(args: argparse.Namespace) -> None:
         print(
             f"via nginx: {args.sessions} sessions per page, {args.seconds:.0f} s each, "
             f"database {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}, "
-            f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
+            f"{args.clients} client processes, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}"
         )
         deployments = {
             count: Deployment(url, processes=count, options=options, folder=Path(scratch) / f"deploy-{count}")
@@ -77,7 +108,7 @@ def run(args: argparse.Namespace) -> None:
             for running in deployments.values():  # an idle deployment costs next to no CPU
                 running.start()
             print(HEADER)
-            results = asyncio.run(_measure(deployments, url, args))
+            results = _measure(deployments, url, args)
         finally:
             for running in deployments.values():
                 running.stop()
