@@ -298,9 +298,18 @@ def main() -> None:
     )
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured clicks per session first (default 2)")
     parser.add_argument("--short", action="store_true", help="CI mode: 5 s per phase, 1 warm-up click, about a minute")
+    parser.add_argument(
+        "--via-proxy", action="store_true", help="through nginx with 1, then 2 processes (bench/via_proxy.py)"
+    )
+    parser.add_argument("--clients", type=int, default=2, help="--via-proxy: load-generating processes (default 2)")
     args = parser.parse_args()
     if args.short:
         args.seconds, args.warmup = 5.0, 1
+    if args.via_proxy:
+        from bench.via_proxy import run as run_via_proxy
+
+        run_via_proxy(args)
+        return
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="load-bench-") as data_dir:
         print(

@@ -7,13 +7,14 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from course.store.db import StoreUnavailable
-from course.ui import forms, public_view, resources
+from course.ui import forms, public_view, reconnect, resources
 from course.ui.nav import ABOUT, HOME, PAGES, PAGES_DIR, SIGNED_OUT_PAGES, PageSpec, pages_for
 from course.ui.session import current_user, oidc_problem
 
 
 def run() -> None:
     st.set_page_config(page_title="Relational Prescribing", page_icon=":material/medication:", layout="centered")
+    reconnect.reload_if_session_lost()  # a tab whose session died with its process (deploy/)
     try:
         resources.store()
     except StoreUnavailable as exc:

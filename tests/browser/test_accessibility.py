@@ -25,8 +25,10 @@ from course.ui.nav import HOME, PAGES, PageSpec
 from tests.browser.conftest import (
     AXE_JS,
     REPO,
+    WAIT_MS,
     Server,
     add_user,
+    run_and_settle,
     settle,
     sign_in_in_browser,
     sign_up_in_browser,
@@ -130,7 +132,7 @@ def blocking_violations(page: Any, results: dict[str, Any]) -> tuple[list[str], 
 @pytest.fixture
 def context_page(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(WAIT_MS)
     yield context.new_page()
     context.close()
 
@@ -186,19 +188,16 @@ def test_signed_out_pages(shared_server: Server, context_page: Any) -> None:
 
 
 def start_case(page: Any) -> None:
-    page.get_by_role("button", name="Start the case").click()
-    settle(page)
+    run_and_settle(page, page.get_by_role("button", name="Start the case").click)
     while page.get_by_role("button", name="Continue").count() and not page.get_by_role("radiogroup").count():
-        page.get_by_role("button", name="Continue").click()
-        settle(page)
+        run_and_settle(page, page.get_by_role("button", name="Continue").click)
     expect(page.get_by_role("radiogroup")).to_be_visible()
 
 
 def start_assessment(page: Any) -> None:
     page.get_by_role("button", name="Start the assessment").click()
     expect(page.get_by_text("answered · saved as you go")).to_be_visible()
-    page.get_by_role("radiogroup").first.get_by_role("radio").first.check(force=True)
-    settle(page)
+    run_and_settle(page, lambda: page.get_by_role("radiogroup").first.get_by_role("radio").first.check(force=True))
 
 
 def test_learner_pages(shared_server: Server, context_page: Any) -> None:

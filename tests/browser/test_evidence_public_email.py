@@ -14,6 +14,7 @@ Screenshots go to artifacts/screenshots/ (test name and width in the file name).
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -22,7 +23,7 @@ import pytest
 from playwright.sync_api import expect
 
 from course.content import Course, load_course
-from tests.browser.conftest import ARTIFACTS, REPO, Server, add_user, settle
+from tests.browser.conftest import ARTIFACTS, REPO, WAIT_MS, Server, add_user, settle
 from tests.smtp import Inbox, link, smtp_env, smtp_server
 
 pytestmark = pytest.mark.browser
@@ -61,7 +62,7 @@ def app(tmp_path_factory: pytest.TempPathFactory, mailbox: tuple[Inbox, int]) ->
 @pytest.fixture(params=list(WIDTHS))
 def screen(request: pytest.FixtureRequest, chromium: Any) -> Iterator[tuple[str, Any]]:
     context = chromium.new_context(viewport=WIDTHS[request.param], accept_downloads=True)
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(WAIT_MS)
     yield request.param, context.new_page()
     context.close()
 
@@ -169,7 +170,7 @@ def test_public_page_sample_and_gated_link_signed_out(app: Server, screen: tuple
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name=module.meta.title, exact=True)).to_be_visible()
-    assert f"/modules?id={module.id}" in page.url
+    expect(page).to_have_url(re.compile(re.escape(f"/modules?id={module.id}")))
 
 
 def test_password_reset_through_the_local_smtp_server(
@@ -187,7 +188,7 @@ def test_password_reset_through_the_local_smtp_server(
     expect(page.get_by_text("If an account with a password uses that address")).to_be_visible()
     shoot(page, "password-reset-requested", width)
 
-    [message] = inbox.wait_for(email)
+    [message] = inbox.wait_for(email, timeout=WAIT_MS / 1000)
     url = link(message, "/reset")
     assert url.startswith(f"{app.url}/reset?token=")
     page.goto(url)
@@ -197,7 +198,7 @@ def test_password_reset_through_the_local_smtp_server(
     shoot(page, "password-reset-form", width)
     page.get_by_role("button", name="Change my password").click()
     expect(page.get_by_text("Your password has been changed")).to_be_visible()
-    assert "token=" not in page.url  # the used link leaves the address bar
+    expect(page).not_to_have_url(re.compile("token="))  # the used link leaves the address bar
 
     sign_in(page, app, email, "a different long password")
     page.goto(url)  # the link works once

@@ -23,7 +23,16 @@ from course import accounts, assessment, certificates, progress
 from course.clock import utcnow
 from course.content import Course, load_course
 from course.store.db import Store, database_url
-from tests.browser.conftest import REPO, Server, add_user, settle, sign_in_in_browser, sign_up_in_browser
+from tests.browser.conftest import (
+    REPO,
+    WAIT_MS,
+    Server,
+    add_user,
+    run_and_settle,
+    settle,
+    sign_in_in_browser,
+    sign_up_in_browser,
+)
 from tests.cpd.helpers import play_to_an_ending
 
 pytestmark = pytest.mark.browser
@@ -56,7 +65,7 @@ def journey_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 @pytest.fixture
 def browser_page(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(WAIT_MS)
     yield context.new_page()
     context.close()
 
@@ -74,7 +83,7 @@ def _play_sam(page: Any, course: Course) -> None:
     page.get_by_role("button", name="Start the case").click()
     for step in range(1, 41):
         # Each action adds one move, so the page shows the next step number once it has redrawn.
-        expect(page.get_by_text(f"Step {step}", exact=True)).to_be_visible(timeout=30_000)
+        expect(page.get_by_text(f"Step {step}", exact=True)).to_be_visible()
         settle(page)
         if page.get_by_role("heading", name="Debrief").count():
             return
@@ -205,22 +214,20 @@ def test_an_educator_assigns_a_module_and_sees_the_learners_progress(
     expect(page.get_by_text("Created ST4 spring")).to_be_visible()
     settle(page)
     page.get_by_label("Add a learner by name or email").fill("Lena")
-    page.get_by_label("Add a learner by name or email").press("Enter")
-    settle(page)
+    run_and_settle(page, lambda: page.get_by_label("Add a learner by name or email").press("Enter"))
     page.get_by_role("button", name="Add to cohort").click()
     # The click reruns the page twice (the add, then st.rerun); under load that can outlast a short
     # wait, so wait for what it changes: the learner count, then her row in the table.
-    expect(page.get_by_test_id("stMetricValue")).to_have_text("1", timeout=30_000)
+    expect(page.get_by_test_id("stMetricValue")).to_have_text("1")
     settle(page)
     # st.dataframe draws on a canvas; its accessible grid cells carry the text.
-    expect(page.locator('[role="gridcell"]', has_text="lena@example.org")).to_have_count(1, timeout=30_000)
+    expect(page.locator('[role="gridcell"]', has_text="lena@example.org")).to_have_count(1)
     shot(page, "1-cohort")
 
     page.get_by_role("tab", name="Assignments").click()
     first = next(iter(course.modules.values()))
-    page.get_by_role("button", name="Assign", exact=True).click()  # the first module is preselected
-    settle(page)
-    expect(page.locator('[role="gridcell"]', has_text=first.meta.title)).to_have_count(1, timeout=30_000)
+    run_and_settle(page, page.get_by_role("button", name="Assign", exact=True).click)  # first module preselected
+    expect(page.locator('[role="gridcell"]', has_text=first.meta.title)).to_have_count(1)
     shot(page, "2-assigned")
 
     page.get_by_role("link", name="Open this cohort's dashboard").click()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Server, settle, sign_up_in_browser
+from tests.browser.conftest import Server, run_and_settle, settle, sign_up_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -94,8 +94,7 @@ def test_assessment_can_be_taken_with_the_keyboard_only(
     page.keyboard.press("Shift+Tab")
     assert focused(page)["group"] == QUESTIONS - 1, "Shift+Tab from the confirmation box should reach the last question"
     tab_until(page, lambda f: f["type"] == "checkbox", "the confirmation box again")
-    page.keyboard.press("Space")
-    settle(page)
+    run_and_settle(page, lambda: page.keyboard.press("Space"))
     tab_until(page, lambda f: f["tag"] == "button" and f["label"] == "Submit for marking", "the submit button")
     page.keyboard.press("Enter")
 

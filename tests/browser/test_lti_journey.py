@@ -22,7 +22,7 @@ from course.content import Course, load_course
 from course.lti import registry
 from course.store.db import Store, database_url
 from course.store.models import CohortMemberRow, UserRow
-from tests.browser.conftest import REPO, Server, settle
+from tests.browser.conftest import REPO, WAIT_MS, Server, settle
 from tests.browser.test_full_journeys import _play_sam
 from tests.lti.platform import CLIENT_ID, DEPLOYMENT_ID, PEOPLE, Platform
 
@@ -74,7 +74,7 @@ def new_page(chromium: Any) -> Iterator[Callable[[], Any]]:
 
     def make() -> Any:
         context = chromium.new_context(viewport={"width": 1280, "height": 1000})
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(WAIT_MS)
         contexts.append(context)
         return context.new_page()
 
@@ -126,7 +126,7 @@ def test_an_instructor_links_a_case_and_a_learner_plays_it_and_passes_with_the_g
     learner.goto(lms.start_url("leo", link_id))
     expect(learner.get_by_text("Signed in as")).to_be_visible()
     expect(learner.get_by_role("heading", name=course.vignettes["sam"].title)).to_be_visible()
-    assert learner.url == f"{app.url}/vignettes?id=sam"
+    expect(learner).to_have_url(f"{app.url}/vignettes?id=sam")
     settle(learner)
     shot(learner, "3-launched-into-sam")
     _play_sam(learner, course)

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Server, add_user, free_port, settle
+from tests.browser.conftest import START_SECONDS, WAIT_MS, Server, add_user, free_port, settle
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def provider() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://localhost:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + START_SECONDS
     while True:
         try:
             with urllib.request.urlopen(f"{url}/.well-known/openid-configuration", timeout=2):
@@ -85,7 +85,7 @@ admin_values = ["course-admins"]
 @pytest.fixture
 def page(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
+    context.set_default_timeout(WAIT_MS)
     yield context.new_page()
     context.close()
 
@@ -101,7 +101,7 @@ def test_an_educator_signs_in_through_the_provider_with_her_mapped_role(
     app: Server, page: Any, shot: Callable[[Any, str], None]
 ) -> None:
     _sign_in_as(page, app, "ed")
-    expect(page.get_by_text("Signed in as")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Signed in as")).to_be_visible()
     expect(page.get_by_text("(educator)")).to_be_visible()
     expect(page.get_by_role("link", name="Cohorts")).to_be_visible()  # the Teach section
     settle(page)
@@ -116,10 +116,10 @@ def test_an_identity_the_course_cannot_take_says_why_and_signs_out_of_the_provid
     app: Server, page: Any, sub: str, reason: str, shot: Callable[[Any, str], None]
 ) -> None:
     _sign_in_as(page, app, sub)
-    expect(page.get_by_text(reason)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(reason)).to_be_visible()
     # A reload lands on the same explanation, never on an error page.
     page.reload()
-    expect(page.get_by_text(reason)).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(reason)).to_be_visible()
     expect(page.get_by_text("This app has encountered an error")).to_have_count(0)
     settle(page)
     shot(page, f"{sub}-explained")

@@ -15,13 +15,24 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from playwright.sync_api import expect
 
 from course.content import load_course
-from tests.browser.conftest import REPO, Server, add_user, settle, sign_in_in_browser, sign_up_in_browser
+from tests.browser.conftest import (
+    REPO,
+    WAIT_MS,
+    Server,
+    add_user,
+    next_frames,
+    run_and_settle,
+    settle,
+    sign_in_in_browser,
+    sign_up_in_browser,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -149,7 +160,7 @@ def xss_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def watched(chromium: Any) -> Iterator[tuple[Any, list[str]]]:
     """A page whose alerts, dialogs and console are recorded in the returned list."""
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(20_000)
+    context.set_default_timeout(WAIT_MS)
     context.add_init_script(WATCH_JS)
     page = context.new_page()
     events: list[str] = []
@@ -162,7 +173,7 @@ def watched(chromium: Any) -> Iterator[tuple[Any, list[str]]]:
 def assert_inert(page: Any, events: list[str], where: str) -> None:
     settle(page)
     page.mouse.move(300, 300)  # hover-triggered handlers would fire now (no click: that is the user's)
-    page.wait_for_timeout(200)
+    next_frames(page)  # what a hover would have triggered has run and been painted
     assert page.evaluate("window.__xss") == [], f"{where}: a payload ran"
     assert events == [], f"{where}: {events}"
     assert page.evaluate(DANGER_JS) == [], f"{where}: live markup in the page"
@@ -179,8 +190,7 @@ def test_payloads_in_content_never_run(xss_server: Server, watched: tuple[Any, l
     settle(page)
     form = page.get_by_test_id("stForm").first
     form.get_by_role("radio").first.check(force=True)
-    form.get_by_role("button", name="Check answer").click()
-    settle(page)
+    run_and_settle(page, form.get_by_role("button", name="Check answer").click)
     expect(page.get_by_text("Why each option is right or wrong")).to_be_visible()
     page.get_by_text("Why each option is right or wrong").click()
     assert_inert(page, events, "knowledge check feedback")
@@ -204,10 +214,8 @@ def test_learner_text_never_runs(xss_server: Server, watched: tuple[Any, list[st
     # The case: a reason for the choice and a reflection, both hostile.
     page.goto(f"{xss_server.url}/vignettes?id=case")
     settle(page)
-    page.get_by_role("button", name="Start the case").click()
-    settle(page)
-    page.get_by_role("button", name="Continue").click()
-    settle(page)
+    run_and_settle(page, page.get_by_role("button", name="Start the case").click)
+    run_and_settle(page, page.get_by_role("button", name="Continue").click)
     page.get_by_role("radiogroup").get_by_role("radio").nth(1).check(force=True)  # "Talk ..." leads to the reflection
     page.get_by_label("Why? (optional, a few words for yourself)").fill(short(34)[:300])
     page.get_by_role("button", name="Decide").click()
@@ -258,7 +266,10 @@ def test_cohort_names_and_shared_reflections_never_run(xss_server: Server, watch
     for path in ("/", "/portfolio"):
         page.goto(f"{xss_server.url}{path}")
         assert_inert(page, events, f"learner {path} with a hostile cohort name")
-    page.get_by_role("button", name="Sign out").click()
+    # Signing out ends in the browser following /auth/signout, which deletes the cookie: wait for it.
+    with page.expect_response(lambda response: urlsplit(response.url).path == "/auth/signout"):
+        page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{xss_server.url}/")
     settle(page)
 
     sign_in_in_browser(page, xss_server, "ezra-xss@example.org")
