@@ -18,7 +18,11 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~$&])")
+# Characters that start an autolink even when escaped (`www.`, `https://`, `name@host`) or a
+# Streamlit directive (`:red[...]`, `:material/icon:`): written as character references, which
+# Markdown shows as the character but never reads as syntax.
+_LINK_STARTERS = re.compile(r"[.:@]")
 
 
 @dataclass(frozen=True)
@@ -82,8 +86,16 @@ def render_inline(text: str) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    """Make learner-supplied text (names, reasons) display literally inside Streamlit Markdown."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+    """Make text a person typed (names, titles, reasons) display literally inside Streamlit Markdown.
+
+    Every Markdown punctuation mark is backslash-escaped, and ``.``, ``:`` and ``@`` become numeric
+    character references, so no link, image, autolink (``www.``, ``https://``, an email address),
+    LaTeX (``$``), colour or icon directive can come out of it (CommonMark 0.31 §2.4 and §2.5; GFM
+    autolink literals, §6.9). Only for Markdown contexts: a plain-text place (a selectbox option,
+    a table cell) shows the text as it is.
+    """
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+    return _LINK_STARTERS.sub(lambda found: f"&#{ord(found.group())};", escaped)
 
 
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})

@@ -115,8 +115,8 @@ def learner_page(store: Store, user: User, course: Course) -> None:
         st.error("There is no learner you may view at this address.")
         return
     zone = person_zone()
-    st.title(seen.name)
-    st.caption(seen.email)
+    st.title(plain(seen.name))
+    st.caption(plain(seen.email))
     left, right = st.columns(2)
     left.metric("Modules complete", f"{len(seen.modules_done)} / {len(course.modules)}")
     right.metric("Cases finished", f"{len(seen.cases_done)} / {len(course.vignettes)}")

@@ -5,7 +5,7 @@ import streamlit as st
 from course import mail, privacy, reminders
 from course.clock import utcnow
 from course.permissions import Action, can
-from course.ui import resources
+from course.ui import cohorts_view, resources
 from course.ui.forms import plain, sign_out
 from course.ui.session import forget_user, guard
 
@@ -15,6 +15,8 @@ st.title("Your account")
 st.markdown(f"**Name:** {plain(user.display_name)}  \n**Email:** {plain(user.email)}  \n**Role:** {user.role.value}")
 if st.button("Sign out", icon=":material/logout:"):
     sign_out()
+
+cohorts_view.your_cohorts(store, user)
 
 st.subheader("Email")
 try:
@@ -57,7 +59,7 @@ st.markdown(
     "Download your data first if you want to keep it. **This cannot be undone.**"
 )
 with st.form("delete-account"):
-    typed = st.text_input(f"To confirm, type your email address ({user.email})", autocomplete="off")
+    typed = st.text_input(f"To confirm, type your email address ({plain(user.email)})", autocomplete="off")
     confirmed = st.form_submit_button("Delete my account permanently", type="primary", icon=":material/delete_forever:")
 if confirmed:
     try:
