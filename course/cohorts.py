@@ -481,9 +481,7 @@ def end_memberships(conn: Connection, cohort_id: int, user_ids: list[int], now: 
         .where(
             ReflectionShareRow.cohort_id == cohort_id,
             ReflectionShareRow.withdrawn_at.is_(None),
-            ReflectionShareRow.reflection_id.in_(
-                select(ReflectionRow.id).where(ReflectionRow.user_id.in_(user_ids))
-            ),
+            ReflectionShareRow.reflection_id.in_(select(ReflectionRow.id).where(ReflectionRow.user_id.in_(user_ids))),
         )
         .values(withdrawn_at=now)
     )

@@ -77,9 +77,7 @@ def _shown(count: int, population: int, k: int) -> bool:
 def protect(raw: RouteCounts, layout: RouteLayout, start_nodes: Collection[str], k: int = MIN_LEARNERS) -> RouteCounts:
     """Drop every cell that could single a learner out (see the module docstring for the rule)."""
     n = raw.learners
-    reached = {
-        node: c for node, c in raw.reached.items() if (node in start_nodes and c == n) or _shown(c, n, k)
-    }
+    reached = {node: c for node, c in raw.reached.items() if (node in start_nodes and c == n) or _shown(c, n, k)}
     took: dict[tuple[str, str], int] = {}
     nodes = set(layout.choices) | {node for node, _ in raw.took}
     for node in nodes:

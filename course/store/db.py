@@ -168,9 +168,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def require_live(connection: Connection, user_id: int) -> None:
     """Raise :class:`AccountClosed` unless ``users.id = user_id`` exists and is not deleted."""
-    row = connection.execute(
-        text("SELECT deleted_at FROM users WHERE id = :id"), {"id": user_id}
-    ).first()
+    row = connection.execute(text("SELECT deleted_at FROM users WHERE id = :id"), {"id": user_id}).first()
     if row is None or row[0] is not None:
         raise AccountClosed()
 

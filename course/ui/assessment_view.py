@@ -19,8 +19,8 @@ from course.content import Course
 from course.formatting import format_datetime, format_percent
 from course.lti import grades as lti_grades
 from course.schema import Option, QuizItem
-from course.ui import resources, review_view
 from course.store.db import AccountClosed, StoreWriteFailed
+from course.ui import resources, review_view
 from course.ui.forms import query_id
 from course.ui.session import person_zone
 

@@ -168,7 +168,7 @@ def _email_invitation(user: User, cohort: Cohort, email: str) -> None:
         return
     address = accounts.normalise_email(email)
     body = (
-        f"{user.display_name} invites you to join the cohort \"{cohort.name}\" on the Relational Prescribing "
+        f'{user.display_name} invites you to join the cohort "{cohort.name}" on the Relational Prescribing '
         f"course.\n\nSign in (or create an account with this email address) and open your Account page: "
         f"{settings.public_url.rstrip('/')}/account\n\nIf you accept, {user.display_name} will see your progress "
         "in the course. If you do not want that, decline it or simply ignore this email."
