@@ -104,7 +104,7 @@ def test_the_dashboard_draws_every_chart_from_recorded_activity(app_store: Store
     case = course.vignettes["case"]
     learners = [make_user(email=f"l{i}@example.org", name=f"Learner {i}") for i in range(6)]
     for i, learner in enumerate(learners):
-        cohorts.add_member(app_store, teacher, cohort.id, learner.id, now=start)
+        cohorts.join_by_code(app_store, learner, cohort.invite_code, now=start)
         if i < 4:  # four finish the module in time, two never do
             progress.record_module_view(app_store, learner, course.modules["first"], now=start)
             progress.set_module_complete(
@@ -157,7 +157,7 @@ def test_route_counts_stay_hidden_below_five_learners(app_store: Store, make_use
     cohort = cohorts.create_cohort(app_store, teacher, "Small group", now=utcnow())
     for i in range(4):
         learner = make_user(email=f"l{i}@example.org", name=f"Learner {i}")
-        cohorts.add_member(app_store, teacher, cohort.id, learner.id, now=utcnow())
+        cohorts.join_by_code(app_store, learner, cohort.invite_code, now=utcnow())
         play.begin(app_store, learner, course.vignettes["case"], course.version, now=utcnow())
     at = signed_in(app_store, teacher, DASHBOARDS, cohort=str(cohort.id))
     assert not at.exception
