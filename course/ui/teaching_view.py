@@ -162,7 +162,7 @@ def learner_page(store: Store, user: User, course: Course) -> None:
         st.caption("None. Reflections are private unless the learner shares one with you.")
     for item in seen.shared:
         title = item.reflection.title or "A reflection written in a case"
-        with st.expander(f"{title} · shared {formatting.format_date(item.shared_at, zone)}"):
+        with st.expander(f"{plain(title)} · shared {formatting.format_date(item.shared_at, zone)}"):
             for entry in item.reflection.entries:
                 if entry.get("answer"):
                     st.markdown(f"**{plain(entry.get('prompt', ''))}**")
