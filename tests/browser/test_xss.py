@@ -275,7 +275,8 @@ LINK_JS = """() => {
   const found = [];
   for (const el of root.querySelectorAll('a[href*="example.net"], img[src*="example.net"], [src*="example.net"]')) {
     const box = el.closest('[data-testid^="st"]:not([data-testid="stMarkdownContainer"])');
-    found.push((box ? box.getAttribute('data-testid') + ' ' + box.textContent.slice(0, 120) + ' :: ' : '') + el.outerHTML.slice(0, 160));
+    const where = box ? box.getAttribute('data-testid') + ' ' + box.textContent.slice(0, 120) + ' :: ' : '';
+    found.push(where + el.outerHTML.slice(0, 160));
   }
   return found;
 }"""

@@ -54,9 +54,12 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 
 def test_a_failed_sqlite_write_says_nothing_was_saved(sqlite_store: Store) -> None:
     """SQLite's busy timeout runs out (PostgreSQL waits for row locks instead)."""
-    with locked_by_another_process(sqlite_store), pytest.raises(StoreWriteFailed, match="Nothing was saved"):
-        with sqlite_store.write() as conn:
-            conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+    with (
+        locked_by_another_process(sqlite_store),
+        pytest.raises(StoreWriteFailed, match="Nothing was saved"),
+        sqlite_store.write() as conn,
+    ):
+        conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
 
 
 def test_sqlite_connections_overwrite_deleted_content(sqlite_store: Store) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -16,6 +17,7 @@ from course.accounts import Role, User
 from course.clock import utcnow
 from course.store.db import Store
 from course.ui.auth_routes import ROUTES
+from tests.smtp import body
 from tests.ui.conftest import signed_in, texts
 
 MakeUser = Callable[..., User]
@@ -28,9 +30,7 @@ def _no_live_markdown(shown: str) -> None:
         assert live not in shown, shown
 
 
-def test_a_learner_accepts_an_invitation_and_leaves_on_the_account_page(
-    app_store: Store, make_user: MakeUser
-) -> None:
+def test_a_learner_accepts_an_invitation_and_leaves_on_the_account_page(app_store: Store, make_user: MakeUser) -> None:
     tess = make_user(Role.EDUCATOR, email="tess@example.org", name=HOSTILE)
     ann = make_user(email="ann@example.org", name="Ann")
     cohort = cohorts.create_cohort(app_store, tess, HOSTILE, now=utcnow())
@@ -86,3 +86,15 @@ def test_health_fails_while_another_process_holds_the_sqlite_write_lock(app_stor
         other.execute("ROLLBACK")
         other.close()
     assert client.get("/healthz").text == "ok"
+
+
+def test_an_invitation_is_emailed_when_smtp_is_configured(app_store: Store, make_user: MakeUser, smtp: Any) -> None:
+    tess = make_user(Role.EDUCATOR, email="tess@example.org", name="Tess")
+    cohorts.create_cohort(app_store, tess, "Spring group", now=utcnow())
+    at = signed_in(app_store, tess, "course/ui/pages/cohorts.py")
+    at.text_input(key="invite-email").input("New.Person@Example.org")
+    at.button[[b.label for b in at.button].index("Send invitation")].click().run()
+    assert not at.exception and at.success[0].value.startswith("Invitation recorded")
+    [message] = smtp.wait_for("new.person@example.org")
+    text = body(message)
+    assert "Spring group" in text and "https://course.example.org/account" in text
