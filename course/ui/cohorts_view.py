@@ -139,12 +139,14 @@ def _members(store: Store, user: User, cohort: Cohort) -> None:
             placeholder="name@example.org (their exact address)",
         )
         if st.form_submit_button("Send invitation", icon=":material/forward_to_inbox:"):
+            already = set(cohorts.invited_emails(store, user, cohort.id))
             try:
                 message = cohorts.invite(store, user, cohort.id, email, now=utcnow())
             except CohortError as error:
                 st.error(str(error))
             else:
-                _email_invitation(user, cohort, email)
+                if accounts.normalise_email(email) not in already:  # one email per invitation, not per click
+                    _email_invitation(user, cohort, email)
                 st.success(plain(message))
     if user.role is Role.ADMIN:
         _admin_add(store, user, cohort, people)
