@@ -270,6 +270,10 @@ def _add_cpd_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     erase = privacy_sub.add_parser("delete", help="close the account and erase the personal data")
     erase.add_argument("--email", required=True)
     erase.add_argument("--confirm", required=True, help="the same email again, to confirm")
+    again = privacy_sub.add_parser(
+        "erase-again", help="run the erasure again on a deleted account (anything that reached it after deletion)"
+    )
+    again.add_argument("--user-id", type=int, required=True, help="the deleted account's id")
 
 
 def _operator() -> User:
@@ -352,6 +356,14 @@ def _privacy(args: argparse.Namespace) -> int:
     if store is None:
         return 1
     try:
+        if args.privacy_command == "erase-again":
+            try:
+                privacy.erase_again(store, _operator(), args.user_id, now=utcnow())
+            except privacy.PrivacyError as exc:
+                print(f"error: {exc.message}", file=sys.stderr)
+                return 1
+            print(f"erased the deleted account {args.user_id} again")
+            return 0
         user = find_user_by_email(store, args.email)
         if user is None:
             print(f"error: no account with email {args.email}", file=sys.stderr)

@@ -416,7 +416,7 @@ def start_attempt(
     seed = secrets.randbits(62) if seed is None else seed
     paper = draw_paper(items, settings.items, seed)
     try:
-        with store.write() as conn:
+        with store.write(actor=user.id) as conn:
             existing = _open_row(conn, user)
             if existing is not None:
                 return _attempt(conn, existing)
@@ -539,7 +539,7 @@ def save_answer(store: Store, user: User, attempt_id: int, item_id: str, chosen:
     """Save an answer the moment it is chosen. Returns False when a newer answer is already saved."""
     require(user, Action.TAKE_ASSESSMENT)
     require_aware(answered_at)
-    with store.write() as conn:
+    with store.write(actor=user.id) as conn:
         row = _load(conn, user, attempt_id, lock=True)
         if row.status != AttemptStatus.IN_PROGRESS:
             raise AttemptClosed(row.status)
@@ -591,7 +591,7 @@ def submit(store: Store, user: User, attempt_id: int, *, now: datetime, confirm_
     """
     require(user, Action.TAKE_ASSESSMENT)
     require_aware(now)
-    with store.write() as conn:
+    with store.write(actor=user.id) as conn:
         row = _load(conn, user, attempt_id, lock=True)
         if row.status == AttemptStatus.ABANDONED:
             raise AttemptClosed(row.status)
@@ -636,7 +636,7 @@ def submit(store: Store, user: User, attempt_id: int, *, now: datetime, confirm_
 def abandon(store: Store, user: User, attempt_id: int, *, now: datetime) -> Attempt:
     require(user, Action.TAKE_ASSESSMENT)
     require_aware(now)
-    with store.write() as conn:
+    with store.write(actor=user.id) as conn:
         row = _load(conn, user, attempt_id, lock=True)
         if row.status != AttemptStatus.IN_PROGRESS:
             raise AttemptClosed(row.status)

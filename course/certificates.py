@@ -235,7 +235,7 @@ def issue(store: Store, user: User, course: Course, *, now: datetime) -> Certifi
     if not status.complete:
         raise NotYetComplete(status.missing())
     minutes = status.active_seconds // 60  # the measured time, as printed on the certificate
-    with store.write() as conn:
+    with store.write(actor=user.id) as conn:
         # Lock the learner's row so two tabs issuing at once cannot create two certificates
         # (SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs the row lock).
         conn.execute(select(UserRow.id).where(UserRow.id == user.id).with_for_update()).first()

@@ -3,6 +3,14 @@
 An educator sees and changes only the cohorts they own (an admin sees all of them); a learner sees
 only the cohorts they belong to and their own assignments. A cohort someone may not see behaves
 exactly like one that does not exist, so ids cannot be probed.
+
+Consent before visibility (issue 16): an educator reaches a learner's records only through the
+learner's own act (joining with the cohort's code, accepting an invitation sent to their exact
+email, or an LMS enrolment) or through an administrator. A membership made any other way (the
+``"educator"`` route of old, kept for rows from before the rule) is *pending*: it counts for
+nothing an educator sees until the learner accepts it on their Account page. Learners can leave a
+cohort at any time; leaving, or being removed, withdraws every reflection they shared with it, so
+being added again never revives a share.
 """
 
 from __future__ import annotations
@@ -14,21 +22,38 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
 from course import formatting
-from course.accounts import Role, User
+from course.accounts import Role, User, normalise_email
 from course.clock import require_aware
 from course.completion import completions
 from course.permissions import Action, PermissionDenied, can, require
 from course.store.db import Store
-from course.store.models import JOINED_VIA, AssignmentRow, CohortMemberRow, CohortRow, UserRow
+from course.store.models import (
+    CONSENTED_VIA,
+    JOINED_VIA,
+    AssignmentRow,
+    CohortInvitationRow,
+    CohortMemberRow,
+    CohortRow,
+    ReflectionRow,
+    ReflectionShareRow,
+    UserRow,
+)
 
 NAME_MAX: int = CohortRow.__table__.c.name.type.length  # type: ignore[attr-defined]
+EMAIL_MAX: int = CohortInvitationRow.__table__.c.email.type.length  # type: ignore[attr-defined]
+# The learner joined by their own act (route_analytics counts only these learners).
+SELF_JOINED_VIA: tuple[str, ...] = ("code", "invitation", "lti")
+INVITED = (
+    "Invitation recorded for {email}. If that address has an account, or makes one, the person sees "
+    "the invitation on their Account page and can accept or decline it; they join only if they accept."
+)
 # No 0/O or 1/I/L: codes are read aloud and copied from slides.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -120,10 +145,15 @@ def _clean_name(name: str) -> str:
     return cleaned
 
 
+def consented() -> ColumnElement[bool]:
+    """SQL condition: this cohort_members row rests on the learner's own act or an admin."""
+    return CohortMemberRow.joined_via.in_(CONSENTED_VIA)
+
+
 def _member_counts() -> Any:
     return (
         select(func.count())
-        .where(CohortMemberRow.cohort_id == CohortRow.id)
+        .where(CohortMemberRow.cohort_id == CohortRow.id, consented())
         .correlate(CohortRow)
         .scalar_subquery()
         .label("members")
@@ -254,7 +284,7 @@ def _members(conn: Connection, cohort_id: int) -> list[Member]:
     rows = conn.execute(
         select(UserRow.id, UserRow.display_name, UserRow.email, UserRow.deleted_at, CohortMemberRow.joined_at)
         .join(CohortMemberRow, CohortMemberRow.user_id == UserRow.id)
-        .where(CohortMemberRow.cohort_id == cohort_id)
+        .where(CohortMemberRow.cohort_id == cohort_id, consented())
         .order_by(UserRow.deleted_at.is_not(None), UserRow.display_name, UserRow.id)
     ).all()
     return [
@@ -265,8 +295,19 @@ def _members(conn: Connection, cohort_id: int) -> list[Member]:
     ]
 
 
-def member_ids(conn: Connection, cohort_id: int) -> list[int]:
-    return [m.user_id for m in _members(conn, cohort_id)]
+def member_ids(conn: Connection, cohort_id: int, *, self_joined_only: bool = False) -> list[int]:
+    """Live members who consented; ``self_joined_only`` keeps those who joined by their own act."""
+    people = [m.user_id for m in _members(conn, cohort_id)]
+    if not self_joined_only:
+        return people
+    joined_self = set(
+        conn.execute(
+            select(CohortMemberRow.user_id).where(
+                CohortMemberRow.cohort_id == cohort_id, CohortMemberRow.joined_via.in_(SELF_JOINED_VIA)
+            )
+        ).scalars()
+    )
+    return [person for person in people if person in joined_self]
 
 
 def _add(conn: Connection, cohort_id: int, user_id: int, now: datetime, *, via: str) -> bool:
@@ -280,6 +321,25 @@ def _add(conn: Connection, cohort_id: int, user_id: int, now: datetime, *, via: 
         .on_conflict_do_nothing(index_elements=["cohort_id", "user_id"])
         .returning(CohortMemberRow.id)
     ).first()
+    if added is None and via in CONSENTED_VIA:
+        # A pending membership (added without asking) becomes a consented one by this act.
+        conn.execute(
+            update(CohortMemberRow)
+            .where(
+                CohortMemberRow.cohort_id == cohort_id,
+                CohortMemberRow.user_id == user_id,
+                CohortMemberRow.joined_via.not_in(CONSENTED_VIA),
+            )
+            .values(joined_via=via)
+        )
+    # The person acted (or an admin did): invitations to this cohort for their email are spent.
+    email = conn.execute(select(UserRow.email).where(UserRow.id == user_id)).scalar_one_or_none()
+    if email is not None:
+        conn.execute(
+            delete(CohortInvitationRow).where(
+                CohortInvitationRow.cohort_id == cohort_id, CohortInvitationRow.email == email
+            )
+        )
     return added is not None
 
 
@@ -290,7 +350,7 @@ def join_by_code(store: Store, learner: User, code: str, *, now: datetime) -> Co
     wanted = normalise_code(code)
     if not wanted:
         raise CohortError("Type the invitation code your educator gave you.")
-    with store.write() as conn:
+    with store.write(actor=learner.id) as conn:
         row = conn.execute(select(CohortRow).where(CohortRow.invite_code == wanted)).first()
         if row is None:
             raise CohortError(f"No cohort has the code {wanted}. Check it with your educator.")
@@ -300,9 +360,9 @@ def join_by_code(store: Store, learner: User, code: str, *, now: datetime) -> Co
         return _cohort(conn.execute(_select_cohorts().where(CohortRow.id == row.id)).one())
 
 
-def find_learners(store: Store, educator: User, text: str, *, limit: int = 20) -> list[Member]:
-    """Learners whose name or email contains the text, for adding to a cohort by name."""
-    require(educator, Action.MANAGE_COHORTS)
+def find_learners(store: Store, admin: User, text: str, *, limit: int = 20) -> list[Member]:
+    """Learners whose name or email contains the text: administrators only (it lists accounts)."""
+    require(admin, Action.MANAGE_USERS)
     needle = text.strip().lower()
     if len(needle) < 2:
         return []
@@ -324,25 +384,190 @@ def find_learners(store: Store, educator: User, text: str, *, limit: int = 20) -
     return [Member(r.id, r.display_name, r.email, r.created_at) for r in rows]
 
 
-def add_member(store: Store, educator: User, cohort_id: int, user_id: int, *, now: datetime) -> bool:
-    """Add a learner; False when they were already a member."""
+def add_member(store: Store, admin: User, cohort_id: int, user_id: int, *, now: datetime) -> bool:
+    """An administrator adds a learner directly; False when they were already a member.
+
+    Educators cannot: they invite (``invite``), and the learner decides.
+    """
+    require(admin, Action.MANAGE_USERS)
     require_aware(now)
     with store.write() as conn:
-        cohort = _owned(conn, educator, cohort_id)
+        cohort = _owned(conn, admin, cohort_id)
         if cohort.archived:
             raise CohortError("Unarchive the cohort before adding learners.")
         learner = conn.execute(select(UserRow.id).where(UserRow.id == user_id, UserRow.deleted_at.is_(None))).first()
         if learner is None:
             raise CohortError("That learner no longer has an account.")
-        return _add(conn, cohort_id, user_id, now, via="educator")
+        return _add(conn, cohort_id, user_id, now, via="admin")
 
 
-def remove_member(store: Store, educator: User, cohort_id: int, user_id: int) -> None:
-    with store.write() as conn:
+def _invitation_email(text: str) -> str:
+    email = normalise_email(text)
+    local, _, domain = email.partition("@")
+    if not email:
+        raise CohortError("Type the learner's email address.")
+    if len(email) > EMAIL_MAX:
+        raise CohortError(f"An email address can be at most {EMAIL_MAX} characters.")
+    if email.count("@") != 1 or not local or "." not in domain or any(ch.isspace() for ch in email):
+        raise CohortError("Type one whole email address, like name@example.org (no names or partial addresses).")
+    return email
+
+
+def invite(store: Store, educator: User, cohort_id: int, email: str, *, now: datetime) -> str:
+    """Invite one exact email address to the cohort; returns the message to show.
+
+    The answer is the same whether or not an account has that email (nothing is disclosed), and the
+    learner joins only by accepting (``accept_invitation``). Raises CohortError for a malformed
+    address or an archived cohort. Inviting twice is harmless.
+    """
+    require_aware(now)
+    wanted = _invitation_email(email)
+    with store.write(actor=educator.id) as conn:
+        cohort = _owned(conn, educator, cohort_id)
+        if cohort.archived:
+            raise CohortError("Unarchive the cohort before inviting learners.")
+        dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(
+            dialect_insert(CohortInvitationRow)
+            .values(cohort_id=cohort_id, email=wanted, created_at=now)
+            .on_conflict_do_nothing(index_elements=["cohort_id", "email"])
+        )
+    return INVITED.format(email=wanted)
+
+
+def invited_emails(store: Store, educator: User, cohort_id: int) -> list[str]:
+    """Addresses invited to the cohort that have not answered yet (what the educator typed)."""
+    with store.read() as conn:
+        _owned(conn, educator, cohort_id)
+        return list(
+            conn.execute(
+                select(CohortInvitationRow.email)
+                .where(CohortInvitationRow.cohort_id == cohort_id)
+                .order_by(CohortInvitationRow.email)
+            ).scalars()
+        )
+
+
+def cancel_invitation(store: Store, educator: User, cohort_id: int, email: str) -> None:
+    with store.write(actor=educator.id) as conn:
         _owned(conn, educator, cohort_id)
         conn.execute(
-            delete(CohortMemberRow).where(CohortMemberRow.cohort_id == cohort_id, CohortMemberRow.user_id == user_id)
+            delete(CohortInvitationRow).where(
+                CohortInvitationRow.cohort_id == cohort_id, CohortInvitationRow.email == normalise_email(email)
+            )
         )
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A cohort waiting for the learner's answer: an invitation to their email, or (from before the
+    consent rule) a membership an educator made without asking."""
+
+    cohort_id: int
+    cohort_name: str
+    educator_name: str
+
+
+def invitations_for(store: Store, learner: User) -> list[Invitation]:
+    """What the learner may accept or decline, by cohort name."""
+    require(learner, Action.VIEW_COURSE)
+    with store.read() as conn:
+        return _invitations(conn, learner)
+
+
+def _invitations(conn: Connection, learner: User) -> list[Invitation]:
+    email = conn.execute(select(UserRow.email).where(UserRow.id == learner.id)).scalar_one_or_none()
+    invited = select(CohortInvitationRow.cohort_id).where(CohortInvitationRow.email == (email or ""))
+    pending = select(CohortMemberRow.cohort_id).where(
+        CohortMemberRow.user_id == learner.id, CohortMemberRow.joined_via.not_in(CONSENTED_VIA)
+    )
+    rows = conn.execute(
+        select(CohortRow.id, CohortRow.name, UserRow.display_name)
+        .join(UserRow, UserRow.id == CohortRow.owner_id)
+        .where(or_(CohortRow.id.in_(invited), CohortRow.id.in_(pending)), CohortRow.archived_at.is_(None))
+        .where(
+            CohortRow.id.not_in(
+                select(CohortMemberRow.cohort_id).where(CohortMemberRow.user_id == learner.id, consented())
+            )
+        )
+        .order_by(CohortRow.name, CohortRow.id)
+    ).all()
+    return [Invitation(r.id, r.name, r.display_name) for r in rows]
+
+
+def accept_invitation(store: Store, learner: User, cohort_id: int, *, now: datetime) -> Cohort:
+    """Join the cohort the learner was invited to (their own act); CohortError if no longer open."""
+    require(learner, Action.VIEW_COURSE)
+    require_aware(now)
+    with store.write(actor=learner.id) as conn:
+        if cohort_id not in {i.cohort_id for i in _invitations(conn, learner)}:
+            raise CohortError("That invitation is no longer open (it was withdrawn, or the cohort was archived).")
+        _add(conn, cohort_id, learner.id, now, via="invitation")
+        return _cohort(conn.execute(_select_cohorts().where(CohortRow.id == cohort_id)).one())
+
+
+def decline_invitation(store: Store, learner: User, cohort_id: int) -> None:
+    """Say no: the invitation is removed, and so is a membership made without asking."""
+    require(learner, Action.VIEW_COURSE)
+    with store.write(actor=learner.id) as conn:
+        email = conn.execute(select(UserRow.email).where(UserRow.id == learner.id)).scalar_one()
+        conn.execute(
+            delete(CohortInvitationRow).where(
+                CohortInvitationRow.cohort_id == cohort_id, CohortInvitationRow.email == email
+            )
+        )
+        conn.execute(
+            delete(CohortMemberRow).where(
+                CohortMemberRow.cohort_id == cohort_id,
+                CohortMemberRow.user_id == learner.id,
+                CohortMemberRow.joined_via.not_in(CONSENTED_VIA),
+            )
+        )
+
+
+def end_memberships(conn: Connection, cohort_id: int, user_ids: list[int], now: datetime) -> None:
+    """Remove these members and withdraw every reflection of theirs shared with the cohort, so that
+    joining again later starts with nothing shared (a share is the learner's act, never revived)."""
+    if not user_ids:
+        return
+    conn.execute(
+        update(ReflectionShareRow)
+        .where(
+            ReflectionShareRow.cohort_id == cohort_id,
+            ReflectionShareRow.withdrawn_at.is_(None),
+            ReflectionShareRow.reflection_id.in_(select(ReflectionRow.id).where(ReflectionRow.user_id.in_(user_ids))),
+        )
+        .values(withdrawn_at=now)
+    )
+    conn.execute(
+        delete(CohortMemberRow).where(CohortMemberRow.cohort_id == cohort_id, CohortMemberRow.user_id.in_(user_ids))
+    )
+
+
+def remove_member(store: Store, educator: User, cohort_id: int, user_id: int, *, now: datetime) -> None:
+    """Take a learner out of the cohort; their shares with it are withdrawn."""
+    require_aware(now)
+    with store.write(actor=educator.id) as conn:
+        _owned(conn, educator, cohort_id)
+        end_memberships(conn, cohort_id, [user_id], now)
+
+
+def leave_cohort(store: Store, learner: User, cohort_id: int, *, now: datetime) -> None:
+    """The learner leaves a cohort they belong to; their shares with it are withdrawn.
+
+    Raises CohortNotFound when they are not a member (the same as a cohort that does not exist).
+    """
+    require(learner, Action.VIEW_COURSE)
+    require_aware(now)
+    with store.write(actor=learner.id) as conn:
+        found = conn.execute(
+            select(CohortMemberRow.id).where(
+                CohortMemberRow.cohort_id == cohort_id, CohortMemberRow.user_id == learner.id
+            )
+        ).first()
+        if found is None:
+            raise CohortNotFound()
+        end_memberships(conn, cohort_id, [learner.id], now)
 
 
 def learner_cohorts(store: Store, learner: User, *, include_archived: bool = False) -> list[Cohort]:
@@ -351,7 +576,7 @@ def learner_cohorts(store: Store, learner: User, *, include_archived: bool = Fal
     query = (
         _select_cohorts()
         .join(CohortMemberRow, CohortMemberRow.cohort_id == CohortRow.id)
-        .where(CohortMemberRow.user_id == learner.id)
+        .where(CohortMemberRow.user_id == learner.id, consented())
     )
     if not include_archived:
         query = query.where(CohortRow.archived_at.is_(None))
@@ -458,7 +683,7 @@ def my_assignments(store: Store, learner: User, *, now: datetime) -> list[Learne
             for r in conn.execute(
                 select(CohortRow.id, CohortRow.name, CohortRow.time_zone)
                 .join(CohortMemberRow, CohortMemberRow.cohort_id == CohortRow.id)
-                .where(CohortMemberRow.user_id == learner.id, CohortRow.archived_at.is_(None))
+                .where(CohortMemberRow.user_id == learner.id, CohortRow.archived_at.is_(None), consented())
             ).all()
         }
         found = _assignments(conn, list(cohorts))
@@ -485,7 +710,7 @@ def my_assignments(store: Store, learner: User, *, now: datetime) -> list[Learne
 
 
 def may_view_learner(conn: Connection, viewer: User, learner_id: int) -> bool:
-    """An educator may look at a learner only while that learner is in a cohort they own."""
+    """An educator may look at a learner only while that learner is in a cohort they own, by consent."""
     if viewer.id == learner_id or viewer.role is Role.ADMIN:
         return True
     if not can(viewer, Action.VIEW_DASHBOARDS):
@@ -493,7 +718,7 @@ def may_view_learner(conn: Connection, viewer: User, learner_id: int) -> bool:
     found = conn.execute(
         select(CohortMemberRow.id)
         .join(CohortRow, CohortRow.id == CohortMemberRow.cohort_id)
-        .where(CohortMemberRow.user_id == learner_id, CohortRow.owner_id == viewer.id)
+        .where(CohortMemberRow.user_id == learner_id, CohortRow.owner_id == viewer.id, consented())
         .limit(1)
     ).first()
     return found is not None

@@ -15,15 +15,15 @@ from typing import Any
 from sqlalchemy import Connection, case, func, select
 
 from course import cohorts
-from course.accounts import User
+from course.accounts import Role, User
 from course.assessment import ASSESSMENT_ID
 from course.cohorts import Assignment, AssignmentState, Cohort, Member, state_of
 from course.completion import completions
 from course.content import Course
 from course.permissions import Action, require
-from course.route_analytics import RouteCounts, route_counts
+from course.route_analytics import RouteCounts, RouteLayout, route_counts
 from course.store.db import Store
-from course.store.models import AttemptAnswerRow, AttemptItemRow, AttemptRow, answer_of_item
+from course.store.models import AttemptAnswerRow, AttemptItemRow, AttemptRow, UserRow, answer_of_item
 from course.timelog import by_activity, time_logs
 
 Z95 = 1.959964  # two-sided 95%
@@ -289,7 +289,28 @@ def _item_stats(item_id: str, groups: list[Any]) -> ItemStats:
     return ItemStats(item_id, n, k, r, r_ci, wilson(k, n), dict(choices), key, _flags(n, k, r_ci, choices, key))
 
 
-def cohort_routes(store: Store, viewer: User, cohort_id: int | None, vignette_id: str) -> RouteCounts | None:
-    """Route counts for a cohort's learners (None below the anonymity threshold)."""
-    learners = _scope(store, viewer, cohort_id)
-    return route_counts(store, viewer, vignette_id, learners)
+def cohort_routes(
+    store: Store, viewer: User, cohort_id: int | None, vignette_id: str, *, layout: RouteLayout | None = None
+) -> RouteCounts | None:
+    """Route counts for a cohort's learners (None below the anonymity threshold; small cells held back).
+
+    Only learners who joined the cohort by their own act (code, invitation, LMS) are counted, live,
+    with the learner role, and never the cohort's owner: accounts an educator put there herself
+    cannot pad the count (see ``course.route_analytics`` for the rule and its limits).
+    """
+    require(viewer, Action.VIEW_DASHBOARDS)
+    learners: list[int] | None = None
+    if cohort_id is not None:
+        cohort = cohorts.get_cohort(store, viewer, cohort_id)
+        with store.read() as conn:
+            joined = cohorts.member_ids(conn, cohort_id, self_joined_only=True)
+            learners = list(
+                conn.execute(
+                    select(UserRow.id).where(
+                        UserRow.id.in_(joined), UserRow.role == Role.LEARNER.value, UserRow.id != cohort.owner_id
+                    )
+                ).scalars()
+            )
+    else:
+        _scope(store, viewer, None)
+    return route_counts(store, viewer, vignette_id, learners, layout=layout)

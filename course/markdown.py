@@ -18,7 +18,14 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-!|<>~$&])")
+# Characters around which an autolink (`www.`, `https://`, `name@host`), an ordered-list marker or a
+# Streamlit directive (`:red[...]`, `:material/icon:`) is recognised. Streamlit finds autolink
+# literals in the text *after* escapes and character references are decoded (mdast-util-gfm-
+# autolink-literal), so escaping cannot stop them; an invisible WORD JOINER (U+2060) before each
+# of these characters breaks every such pattern while the text reads the same.
+_LINK_STARTERS = re.compile(r"[.:@]")
+WORD_JOINER = "\u2060"
 
 
 @dataclass(frozen=True)
@@ -82,8 +89,16 @@ def render_inline(text: str) -> str:
 
 
 def escape_markdown(text: str) -> str:
-    """Make learner-supplied text (names, reasons) display literally inside Streamlit Markdown."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+    """Make text a person typed (names, titles, reasons) display literally inside Streamlit Markdown.
+
+    Every Markdown punctuation mark is backslash-escaped (CommonMark 0.31 §2.4), and a WORD JOINER
+    (U+2060, invisible) goes before each ``.``, ``:`` and ``@``, so no link, image, autolink
+    (``www.``, ``https://``, an email address; GFM §6.9), LaTeX (``$``), colour or icon directive
+    can come out of it. Only for Markdown contexts: a plain-text place (a selectbox option, a table
+    cell, ``st.text``) shows the text as it is.
+    """
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+    return _LINK_STARTERS.sub(lambda found: WORD_JOINER + found.group(), escaped)
 
 
 SAFE_LINK_SCHEMES = frozenset({"http", "https", "mailto"})

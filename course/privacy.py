@@ -39,7 +39,7 @@ from sqlalchemy.sql import Select
 from course import certificates, cohorts, xapi
 from course.accounts import User, normalise_email
 from course.clock import require_aware
-from course.permissions import Action, require_self_or
+from course.permissions import Action, require, require_self_or
 from course.store.db import Store
 from course.store.models import Base, CertificateRow, EventRow, UserRow
 
@@ -84,6 +84,9 @@ HOLDINGS: tuple[Holding, ...] = (
     Holding("attempt_answers", ("attempt_id", "user_id"), Disposal.KEEP, "Your answers in each attempt."),
     Holding("attempt_items", ("attempt_id", "user_id"), Disposal.KEEP, "The questions of each attempt."),
     Holding("cohort_members", ("user_id",), Disposal.KEEP, "Cohorts you belong to."),
+    Holding(
+        "cohort_invitations", ("email",), Disposal.DELETE, "Invitations to cohorts sent to your email.", by_email=True
+    ),
     Holding("cohorts", ("owner_id",), Disposal.KEEP, "Cohorts you run."),
     Holding("certificates", ("user_id",), Disposal.ANONYMISE, "Certificates issued to you."),
     Holding("xapi_outbox", ("event_id", "user_id"), Disposal.DELETE, "Your events queued for the LRS."),
@@ -115,6 +118,7 @@ OTHER_PEOPLES_DATA: dict[tuple[str, tuple[str, ...]], str] = {
     ("assignments", ("cohort_id", "owner_id")): "a cohort's work plan, which its learners keep",
     ("cohort_visits", ("cohort_id", "owner_id")): "when others (an administrator) last looked at this person's cohort",
     ("lti_contexts", ("cohort_id", "owner_id")): "the LMS course a cohort this person runs came from",
+    ("cohort_invitations", ("cohort_id", "owner_id")): "invitations this person's cohort sent to others' emails",
     ("lti_links", ("lti_context_id", "cohort_id", "owner_id")): "links placed in that LMS course",
     ("lti_scores", ("lti_context_id", "cohort_id", "owner_id")): "other learners' results going back to that course",
 }
@@ -127,6 +131,7 @@ PERSONAL_COLUMNS: frozenset[tuple[str, str]] = frozenset(
         ("users", "password_hash"),
         ("users", "oidc_subject"),
         ("login_attempts", "email"),
+        ("cohort_invitations", "email"),
         ("certificates", "learner_name"),
     }
 )
@@ -295,6 +300,26 @@ def delete_account(store: Store, viewer: User, user_id: int, *, confirm_email: s
         _erase(conn, user_id, row.email, now)
 
 
+def erase_again(store: Store, viewer: User, user_id: int, *, now: datetime) -> None:
+    """Run the erasure once more on a deleted account (a tombstone), keeping its deletion date.
+
+    Writes re-check that the account is live, but should anything have reached a tombstone (a tab
+    left open before that check existed), this erases it the same way. Administrators only;
+    PrivacyError when the account does not exist or is not deleted.
+    """
+    require(viewer, Action.MANAGE_USERS)
+    require_aware(now)
+    with store.write() as conn:
+        row = conn.execute(
+            select(UserRow.email, UserRow.deleted_at).where(UserRow.id == user_id).with_for_update()
+        ).first()
+        if row is None or row.deleted_at is None:
+            raise PrivacyError("Only a deleted account can be erased again; this one is not deleted.")
+        xapi.queue_voids(conn, user_id, now)
+        _erase(conn, user_id, row.email, now)
+        conn.execute(update(UserRow).where(UserRow.id == user_id).values(deleted_at=row.deleted_at))
+
+
 __all__ = [
     "ANONYMISERS",
     "DELETED_NAME",
@@ -306,6 +331,7 @@ __all__ = [
     "Holding",
     "PrivacyError",
     "delete_account",
+    "erase_again",
     "export_personal_data",
     "rows_of",
     "tombstone_email",

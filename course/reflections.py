@@ -24,6 +24,7 @@ from course.permissions import Action, require
 from course.store.db import Store
 from course.store.events import append_event
 from course.store.models import (
+    CONSENTED_VIA,
     CohortMemberRow,
     CohortRow,
     ReflectionRevisionRow,
@@ -189,7 +190,7 @@ def save_reflection(
     if len(prompts) != len(answers):
         raise ValueError("each prompt needs exactly one answer")
     entries = [{"prompt": p, "answer": a.strip()[:MAX_ANSWER_CHARS]} for p, a in zip(prompts, answers, strict=True)]
-    with store.write() as conn:
+    with store.write(actor=user.id) as conn:
         result = conn.execute(
             insert(ReflectionRow).values(
                 user_id=user.id,
@@ -289,7 +290,7 @@ def write_structured(
         raise ValueError(f"a reflection is attached to a module or a vignette, not {object_type!r}")
     clean_title = _clean_title(title)
     entries = _structured_entries(answers)
-    with store.write() as conn:
+    with store.write(actor=user.id) as conn:
         new_id = conn.execute(
             insert(ReflectionRow)
             .values(
@@ -326,7 +327,7 @@ def revise_structured(
     require_aware(now)
     clean_title = _clean_title(title)
     entries = _structured_entries(answers)
-    with store.write() as conn:
+    with store.write(actor=user.id) as conn:
         row = _own_row(conn, user, reflection_id, lock=True)
         if row.kind != KIND_STRUCTURED:
             raise ReflectionError("Reflections written inside a case cannot be edited here.")
@@ -372,9 +373,13 @@ def revisions(store: Store, user: User, reflection_id: int) -> list[Revision]:
 
 
 def _still_member() -> Any:
+    """The author is a consented member of the cohort since before the share was made: a share from
+    an earlier membership (left or removed, then back) is never revived (issue 16)."""
     return exists().where(
         CohortMemberRow.cohort_id == ReflectionShareRow.cohort_id,
         CohortMemberRow.user_id == ReflectionRow.user_id,
+        CohortMemberRow.joined_via.in_(CONSENTED_VIA),
+        CohortMemberRow.joined_at <= ReflectionShareRow.shared_at,
     )
 
 
@@ -382,7 +387,12 @@ def _member_cohort(conn: Connection, user: User, cohort_id: int) -> Any:
     return conn.execute(
         select(CohortRow.id, CohortRow.name)
         .join(CohortMemberRow, CohortMemberRow.cohort_id == CohortRow.id)
-        .where(CohortRow.id == cohort_id, CohortMemberRow.user_id == user.id, CohortRow.archived_at.is_(None))
+        .where(
+            CohortRow.id == cohort_id,
+            CohortMemberRow.user_id == user.id,
+            CohortRow.archived_at.is_(None),
+            CohortMemberRow.joined_via.in_(CONSENTED_VIA),
+        )
     ).first()
 
 
@@ -394,7 +404,11 @@ def share_targets(store: Store, user: User) -> list[CohortChoice]:
             select(CohortRow.id, CohortRow.name, UserRow.display_name)
             .join(CohortMemberRow, CohortMemberRow.cohort_id == CohortRow.id)
             .join(UserRow, UserRow.id == CohortRow.owner_id)
-            .where(CohortMemberRow.user_id == user.id, CohortRow.archived_at.is_(None))
+            .where(
+                CohortMemberRow.user_id == user.id,
+                CohortRow.archived_at.is_(None),
+                CohortMemberRow.joined_via.in_(CONSENTED_VIA),
+            )
             .order_by(CohortRow.name, CohortRow.id)
         ).all()
     return [CohortChoice(r.id, r.name, r.display_name) for r in rows]
@@ -414,7 +428,7 @@ def share(store: Store, user: User, reflection_id: int, cohort_id: int, *, now: 
     """Share one's own reflection with the educator who runs one of one's cohorts (idempotent)."""
     require(user, Action.VIEW_OWN_PROGRESS)
     require_aware(now)
-    with store.write() as conn:
+    with store.write(actor=user.id) as conn:
         _own_row(conn, user, reflection_id, lock=True)
         if _member_cohort(conn, user, cohort_id) is None:
             raise ReflectionError("You can share only with a cohort you belong to.")
@@ -428,7 +442,7 @@ def withdraw(store: Store, user: User, reflection_id: int, cohort_id: int, *, no
     """Stop sharing one's reflection with that cohort's educator. False if it was not shared."""
     require(user, Action.VIEW_OWN_PROGRESS)
     require_aware(now)
-    with store.write() as conn:
+    with store.write(actor=user.id) as conn:
         _own_row(conn, user, reflection_id, lock=True)
         changed = conn.execute(
             update(ReflectionShareRow)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import aliased
 from course import accounts, formatting, mail
 from course.accounts import User
 from course.clock import require_aware
-from course.cohorts import may_view_learner
+from course.cohorts import consented, may_view_learner
 from course.completion import completions
 from course.content import Course
 from course.evidence import activity_title
@@ -101,7 +101,7 @@ def set_preference(store: Store, user: User, kind: str, enabled: bool, *, now: d
     require_aware(now)
     if kind not in EMAIL_KINDS:
         raise ValueError(f"unknown kind of email {kind!r}")
-    with store.write() as conn:
+    with store.write(actor=user.id) as conn:
         _upsert(conn, user.id, kind, enabled, now)
 
 
@@ -183,6 +183,7 @@ def _candidates(conn: Connection, *, due_after: datetime, due_until: datetime) -
             CohortRow.archived_at.is_(None),
             UserRow.deleted_at.is_(None),
             owner.deleted_at.is_(None),
+            consented(),
             AssignmentRow.due_at > due_after,
             AssignmentRow.due_at <= due_until,
         )

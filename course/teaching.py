@@ -196,7 +196,7 @@ def learner_overview(store: Store, viewer: User, course: Course, learner_id: int
         shared_cohorts = conn.execute(
             select(CohortRow.id, CohortRow.name)
             .join(CohortMemberRow, CohortMemberRow.cohort_id == CohortRow.id)
-            .where(CohortMemberRow.user_id == learner_id, CohortRow.owner_id == viewer.id)
+            .where(CohortMemberRow.user_id == learner_id, CohortRow.owner_id == viewer.id, cohorts.consented())
             .order_by(CohortRow.name)
         ).all()
         attempts = conn.execute(

@@ -24,4 +24,8 @@ def test_headings_get_unique_stable_anchors() -> None:
 def test_slugify_and_inline_and_escape() -> None:
     assert slugify("Containment – in a team?") == "containment-in-a-team"
     assert render_inline("**bold**") == "<strong>bold</strong>"
-    assert escape_markdown("[x](javascript:1) *a*") == r"\[x\]\(javascript:1\) \*a\*"
+    assert escape_markdown("[x](javascript:1) *a*") == "\\[x\\]\\(javascript\u2060:1\\) \\*a\\*"
+    # Issue 16: autolinks are found after escapes are decoded, so a word joiner breaks them.
+    assert escape_markdown("www.x.net https://a.b a@b.co") == (
+        "www\u2060.x\u2060.net https\u2060://a\u2060.b a\u2060@b\u2060.co"
+    )

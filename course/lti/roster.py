@@ -16,7 +16,7 @@ from typing import Any
 
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import ServiceConnector
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from course import cohorts
 from course.accounts import Role
@@ -95,14 +95,8 @@ def apply_roster(store: Store, context_pk: int, members: list[dict[str, Any]], *
             ).all()
         }
         leaving = {uid for uid in on_roster_before - active if uid in linked}
-        if leaving:
-            conn.execute(
-                delete(CohortMemberRow).where(
-                    CohortMemberRow.cohort_id == context.cohort_id,
-                    CohortMemberRow.joined_via == "lti",
-                    CohortMemberRow.user_id.in_(leaving),
-                )
-            )
+        # Off the roster: out of the cohort, and their shares with it withdrawn (never revived).
+        cohorts.end_memberships(conn, context.cohort_id, sorted(leaving), now)
         conn.execute(update(LtiContextRow).where(LtiContextRow.id == context_pk).values(roster_synced_at=now))
     return RosterReport(joined, len(leaving), len(active))
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 if TYPE_CHECKING:
@@ -39,6 +39,29 @@ _POSTGRES_CONNECT_TIMEOUT_S = 10
 
 class StoreUnavailable(Exception):
     """The database cannot be opened. ``str(error)`` is a one-line message safe to show to people."""
+
+
+NOTHING_SAVED = (
+    "Nothing was saved: the course database could not take the change just now (it is busy, "
+    "read-only or full). Please try again in a minute; if it keeps happening, tell the course administrator."
+)
+
+
+class StoreWriteFailed(Exception):
+    """A write could not be made (SQLite file locked past the busy timeout, read-only folder, full disk,
+    PostgreSQL connection lost); the transaction was rolled back, so nothing of it was stored.
+    ``str(error)`` is a plain message safe to show to people."""
+
+    def __init__(self) -> None:
+        super().__init__(NOTHING_SAVED)
+
+
+class AccountClosed(PermissionError):
+    """The account a write was made for has been deleted (e.g. a tab left open after "Delete my
+    account"); nothing was saved."""
+
+    def __init__(self) -> None:
+        super().__init__("Nothing was saved: this account has been closed. Sign in again with a live account.")
 
 
 def default_sqlite_path(env: Mapping[str, str] = os.environ) -> Path:
@@ -126,6 +149,9 @@ def _configure_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted content (an erased account's reflections) is overwritten with zeros in the file
+            # instead of lingering in free pages; set here, not left to how SQLite was compiled.
+            cursor.execute("PRAGMA secure_delete=ON")
         finally:
             cursor.close()
 
@@ -138,6 +164,13 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+def require_live(connection: Connection, user_id: int) -> None:
+    """Raise :class:`AccountClosed` unless ``users.id = user_id`` exists and is not deleted."""
+    row = connection.execute(text("SELECT deleted_at FROM users WHERE id = :id"), {"id": user_id}).first()
+    if row is None or row[0] is not None:
+        raise AccountClosed()
 
 
 def _alembic_config() -> Config:
@@ -243,16 +276,54 @@ class Store:
                 transaction.rollback()
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, actor: int | None = None) -> Iterator[Connection]:
         """A connection inside a write transaction: committed on success, rolled back on an exception.
 
         On SQLite this holds the database write lock for the whole block, so keep blocks short and do
         slow work (password hashing) before entering. Do not nest ``write()`` blocks.
+
+        ``actor``: the id of the person the write is made for. Inside the transaction (so no deletion
+        can slip in between) the account must still be live, else :class:`AccountClosed`.
+        A database that cannot take the write raises :class:`StoreWriteFailed` (rolled back).
         """
-        with self._engine.connect() as connection:
-            connection.execution_options(**{_WRITE_TRANSACTION_OPTION: True})
-            with connection.begin():
-                yield connection
+        try:
+            with self._engine.connect() as connection:
+                connection.execution_options(**{_WRITE_TRANSACTION_OPTION: True})
+                with connection.begin():
+                    if actor is not None:
+                        require_live(connection, actor)
+                    yield connection
+        except OperationalError as error:
+            raise StoreWriteFailed() from error
+
+    def probe_write(self, *, timeout_seconds: float = 2.0) -> None:
+        """Prove the store can take a write now: commit a one-row update that changes nothing.
+
+        Bounded by ``timeout_seconds`` (SQLite busy timeout; PostgreSQL lock and statement timeouts),
+        so a health check answers quickly. It is committed, not rolled back, because SQLite only
+        touches the file (and finds it read-only, or the disk full) at commit. Raises
+        :class:`StoreWriteFailed` when the write cannot be made (file locked by another process,
+        read-only data folder, full disk, database down).
+        """
+        millis = max(1, int(timeout_seconds * 1000))
+        sqlite = self.dialect == "sqlite"
+        try:
+            with self._engine.connect() as connection:
+                raw = connection.connection.dbapi_connection
+                if sqlite and raw is not None:  # on the driver: a SQLAlchemy statement would BEGIN
+                    raw.execute(f"PRAGMA busy_timeout={millis}")
+                try:
+                    connection.execution_options(**{_WRITE_TRANSACTION_OPTION: True})
+                    with connection.begin():
+                        if not sqlite:
+                            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {millis}")
+                            connection.exec_driver_sql(f"SET LOCAL statement_timeout = {millis}")
+                        connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                finally:
+                    if sqlite and raw is not None:
+                        raw.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+        except DBAPIError as error:
+            raise StoreWriteFailed() from error
 
     def close(self) -> None:
         self._engine.dispose()

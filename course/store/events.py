@@ -102,7 +102,7 @@ def record_event(
     now: datetime,
 ) -> int:
     """Append one event and return its id. ``payload`` must be a JSON object (default ``{}``)."""
-    with store.write() as connection:
+    with store.write(actor=user_id) as connection:
         return append_event(
             connection,
             user_id=user_id,

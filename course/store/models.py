@@ -282,6 +282,25 @@ class CohortMemberRow(Base):
     joined_via: Mapped[str] = mapped_column(String(16), server_default="educator")
 
 
+class CohortInvitationRow(Base):
+    """An educator's invitation to one exact email address to join a cohort (issue 16).
+
+    Nothing about the invitee's account (whether there is one) is stored or shown to the educator;
+    the person with that email sees it on their Account page and accepts or declines it.
+    """
+
+    __tablename__ = "cohort_invitations"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "email"),
+        Index("ix_cohort_invitations_email", "email"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class AssignmentRow(Base):
     """A module, vignette or the assessment set for a cohort, with a due date."""
 
@@ -301,6 +320,9 @@ class AssignmentRow(Base):
 
 OUTBOX_STATUSES = ("pending", "sent", "failed")
 JOINED_VIA = ("code", "invitation", "lti", "admin", "educator")
+# Memberships that rest on the learner's own act or on an administrator (issue 16); only these count
+# for anything an educator sees. "educator" (added by an educator without asking) is pending.
+CONSENTED_VIA = ("code", "invitation", "lti", "admin")
 
 
 class ReflectionRevisionRow(Base):

@@ -19,6 +19,7 @@ from course.content import Course
 from course.formatting import format_datetime, format_percent
 from course.lti import grades as lti_grades
 from course.schema import Option, QuizItem
+from course.store.db import AccountClosed, StoreWriteFailed
 from course.ui import resources, review_view
 from course.ui.forms import query_id
 from course.ui.session import person_zone
@@ -125,10 +126,27 @@ def _save(user: User, attempt_id: int, item_id: str) -> None:
     if chosen is None:
         return
     try:
-        assessment.save_answer(resources.store(), user, attempt_id, item_id, chosen, answered_at=utcnow())
+        saved = assessment.save_answer(resources.store(), user, attempt_id, item_id, chosen, answered_at=utcnow())
     except assessment.AssessmentError as exc:
         st.session_state["assessment-error"] = str(exc)
+    except (StoreWriteFailed, AccountClosed) as failed:
+        # The radio must show what is stored, not the choice that was not saved: the whole page
+        # reruns (no fragment scope) so the question is redrawn with the stored answer.
+        st.session_state["assessment-error"] = str(failed)
+        st.session_state[f"answer-{attempt_id}-{item_id}"] = _stored_answer(user, attempt_id, item_id)
+        return
+    else:
+        if not saved:  # a newer answer from another tab is what is stored
+            st.session_state[f"answer-{attempt_id}-{item_id}"] = _stored_answer(user, attempt_id, item_id)
+            return
     st.rerun(scope=[STATUS_FRAGMENT, FINISH_FRAGMENT])
+
+
+def _stored_answer(user: User, attempt_id: int, item_id: str) -> str | None:
+    try:
+        return assessment.get_attempt(resources.store(), user, attempt_id).answers.get(item_id)
+    except Exception:  # the store cannot even be read: show no choice rather than an unsaved one
+        return None
 
 
 def _sitting(user: User, course: Course, attempt_id: int) -> None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from course import accounts
 from course.clock import utcnow
+from course.store.db import StoreWriteFailed
 from course.ui import resources
 from course.ui.email_routes import unsubscribe
 from course.ui.lti_routes import ROUTES as LTI_ROUTES
@@ -69,11 +71,24 @@ async def sign_out(request: Request) -> Response:
     return _no_store(response)
 
 
+HEALTH_PROBE_SECONDS = 2.0
+
+
+def _probe() -> None:
+    store = resources.store()
+    with store.read() as conn:
+        conn.execute(text("SELECT 1"))
+    store.probe_write(timeout_seconds=HEALTH_PROBE_SECONDS)  # a store that cannot take a write is not ready
+
+
 async def healthz(_: Request) -> Response:
-    """Ready when the database answers (Streamlit's own /_stcore/health knows nothing of it)."""
+    """Ready when the database answers and can take a write within HEALTH_PROBE_SECONDS (issue 16:
+    a locked SQLite file, a read-only data folder or a full disk fail it). Streamlit's own
+    /_stcore/health knows nothing of the database."""
     try:
-        with resources.store().read() as conn:
-            conn.execute(text("SELECT 1"))
+        await run_in_threadpool(_probe)
+    except StoreWriteFailed:
+        return PlainTextResponse("database cannot take a write", status_code=503)
     except Exception as exc:  # any failure means not ready; say which kind, never the URL
         return PlainTextResponse(f"database unavailable: {type(exc).__name__}", status_code=503)
     return PlainTextResponse("ok")

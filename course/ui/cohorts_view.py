@@ -8,8 +8,8 @@ from zoneinfo import available_timezones
 import pandas as pd
 import streamlit as st
 
-from course import cohorts, formatting
-from course.accounts import User
+from course import accounts, cohorts, formatting, mail
+from course.accounts import Role, User
 from course.assessment import ASSESSMENT_ID
 from course.clock import utcnow
 from course.cohorts import Cohort, CohortError, CohortNotFound
@@ -148,7 +148,60 @@ def _members(store: Store, user: User, cohort: Cohort) -> None:
         columns=["Name", "Email", "Joined"],
     )
     charts.table(frame, f"{cohort.name} learners", key="csv-members")
-    search = st.text_input("Add a learner by name or email", key="find-learner", placeholder="At least two letters")
+    st.caption(
+        "Learners join with the invitation code or by accepting an invitation; you see their work only once "
+        "they have. They can leave at any time, which also withdraws what they shared with you."
+    )
+    with st.form("invite-learner", clear_on_submit=True):
+        email = st.text_input(
+            "Invite a learner by email",
+            key="invite-email",
+            max_chars=cohorts.EMAIL_MAX,
+            placeholder="name@example.org (their exact address)",
+        )
+        if st.form_submit_button("Send invitation", icon=":material/forward_to_inbox:"):
+            already = set(cohorts.invited_emails(store, user, cohort.id))
+            try:
+                message = cohorts.invite(store, user, cohort.id, email, now=utcnow())
+            except CohortError as error:
+                st.error(str(error))
+            else:
+                if accounts.normalise_email(email) not in already:  # one email per invitation, not per click
+                    _email_invitation(user, cohort, email)
+                st.success(plain(message))
+    if user.role is Role.ADMIN:
+        _admin_add(store, user, cohort, people)
+    waiting = cohorts.invited_emails(store, user, cohort.id)
+    if waiting:
+        st.caption(f"Invited, no answer yet: {plain(', '.join(waiting))}")
+    if people:
+        names = {m.user_id: f"{m.display_name} <{m.email}>" if m.email else m.display_name for m in people}
+        leaving = st.selectbox("Remove a learner", list(names), format_func=lambda i: names[i], key="remove-pick")
+        if st.button("Remove from cohort", key="remove-learner", icon=":material/person_remove:"):
+            cohorts.remove_member(store, user, cohort.id, leaving, now=utcnow())
+            st.rerun()
+
+
+def _email_invitation(user: User, cohort: Cohort, email: str) -> None:
+    """Tell the invitee by email when SMTP is configured (the same whether or not they have an account)."""
+    try:
+        settings = mail.load_smtp()
+        settings.require_ready()
+    except mail.EmailNotConfigured:
+        return
+    address = accounts.normalise_email(email)
+    body = (
+        f'{user.display_name} invites you to join the cohort "{cohort.name}" on the Relational Prescribing '
+        f"course.\n\nSign in (or create an account with this email address) and open your Account page: "
+        f"{settings.public_url.rstrip('/')}/account\n\nIf you accept, {user.display_name} will see your progress "
+        "in the course. If you do not want that, decline it or simply ignore this email."
+    )
+    mail.send_in_background(settings, mail.message(settings, address, "An invitation to a cohort", body))
+
+
+def _admin_add(store: Store, user: User, cohort: Cohort, people: list[cohorts.Member]) -> None:
+    """Administrators may still add a learner directly (found by name or email)."""
+    search = st.text_input("Administrator: add a learner by name or email", key="find-learner")
     matches = [m for m in cohorts.find_learners(store, user, search) if m.user_id not in {p.user_id for p in people}]
     if search.strip() and not matches:
         st.caption("No learner matches that (or everyone who matches is already in the cohort).")
@@ -162,12 +215,6 @@ def _members(store: Store, user: User, cohort: Cohort) -> None:
                 st.error(str(error))
             else:
                 st.rerun()
-    if people:
-        names = {m.user_id: f"{m.display_name} <{m.email}>" if m.email else m.display_name for m in people}
-        leaving = st.selectbox("Remove a learner", list(names), format_func=lambda i: names[i], key="remove-pick")
-        if st.button("Remove from cohort", key="remove-learner", icon=":material/person_remove:"):
-            cohorts.remove_member(store, user, cohort.id, leaving)
-            st.rerun()
 
 
 def _assignments(store: Store, user: User, cohort: Cohort, course: Course) -> None:
@@ -221,3 +268,55 @@ def _assignable(course: Course, object_type: str) -> dict[str, str]:
     if object_type == "vignette":
         return {v.id: v.title for v in course.vignettes.values()}
     return {ASSESSMENT_ID: "The assessment"}
+
+
+_COHORT_FLASH = "cohort_flash"
+
+
+def your_cohorts(store: Store, user: User) -> None:
+    """The learner's side (Account page): invitations to accept or decline, cohorts to leave."""
+    st.subheader("Your cohorts")
+    flash = st.session_state.pop(_COHORT_FLASH, None)
+    if flash:
+        st.success(flash)
+    for offer in cohorts.invitations_for(store, user):
+        with st.container(border=True):
+            st.markdown(
+                f"**{plain(offer.educator_name)}** invites you to the cohort **{plain(offer.cohort_name)}**. "
+                "If you accept, they will see your progress, scores and time in the course, and any reflection "
+                "you choose to share with them."
+            )
+            accept, decline = st.columns(2)
+            if accept.button("Accept", key=f"accept-{offer.cohort_id}", type="primary", icon=":material/check:"):
+                try:
+                    cohorts.accept_invitation(store, user, offer.cohort_id, now=utcnow())
+                except CohortError as error:
+                    st.error(str(error))
+                else:
+                    st.session_state[_COHORT_FLASH] = f"You joined {plain(offer.cohort_name)}."
+                    st.rerun()
+            if decline.button("Decline", key=f"decline-{offer.cohort_id}", icon=":material/close:"):
+                cohorts.decline_invitation(store, user, offer.cohort_id)
+                st.session_state[_COHORT_FLASH] = f"You declined the invitation to {plain(offer.cohort_name)}."
+                st.rerun()
+    mine = cohorts.learner_cohorts(store, user, include_archived=True)
+    if not mine:
+        st.caption("You are not in any cohort. Join one with the code your educator gives you, on your home page.")
+        return
+    st.caption(
+        "The educator who runs each cohort can see your progress in the course. Leaving a cohort stops that "
+        "and withdraws every reflection you shared with it."
+    )
+    for cohort in mine:
+        name, leave = st.columns([3, 1])
+        name.markdown(plain(cohort.name) + (" (archived)" if cohort.archived else ""))
+        if leave.button("Leave", key=f"leave-{cohort.id}", icon=":material/logout:"):
+            try:
+                cohorts.leave_cohort(store, user, cohort.id, now=utcnow())
+            except CohortNotFound as missing:
+                st.error(str(missing))
+            else:
+                st.session_state[_COHORT_FLASH] = (
+                    f"You left {plain(cohort.name)}. Its educator no longer sees your work or your shared reflections."
+                )
+                st.rerun()

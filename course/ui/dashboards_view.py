@@ -12,7 +12,7 @@ from course.cohorts import Cohort
 from course.content import Course
 from course.dashboards import CohortDashboard, ItemStats, LearnerTime
 from course.permissions import Action, can
-from course.route_analytics import MIN_LEARNERS
+from course.route_analytics import MIN_LEARNERS, RouteLayout
 from course.store.db import Store
 from course.storymap import to_dot
 from course.ui import charts
@@ -188,15 +188,21 @@ def _routes(store: Store, user: User, cohort: Cohort, course: Course) -> None:
         return
     titles = {v.id: v.title for v in course.vignettes.values()}
     vignette_id = st.selectbox("Case", list(titles), format_func=lambda i: titles[i], key="route-case")
-    counts = dashboards.cohort_routes(store, user, cohort.id, vignette_id)
+    vignette = course.vignettes[vignette_id]
+    counts = dashboards.cohort_routes(store, user, cohort.id, vignette_id, layout=RouteLayout.of(vignette))
     if counts is None:
         st.info(
             f"Route counts are shown only when at least {MIN_LEARNERS} learners in the cohort have played "
             "this case, so that no one's choices can be picked out."
         )
         return
-    vignette = course.vignettes[vignette_id]
     st.caption(f"{counts.learners} learners played this case. Numbers are learners, never names.")
+    if counts.suppressed:
+        st.caption(
+            f"A count is shown only when at least {MIN_LEARNERS} learners are in it and at least {MIN_LEARNERS} "
+            "are not, so that no one's choice can be worked out; the others are left blank. Only learners who "
+            "joined the cohort themselves are counted."
+        )
     st.graphviz_chart(to_dot(vignette, counts=counts.reached, choice_counts=counts.took), width="stretch")
     nodes = {n.id: n.title or n.id for n in vignette.nodes}
     reached = pd.DataFrame(

@@ -45,7 +45,7 @@ def assignments(store: Store, user: User, course: Course) -> None:
             status = f"due {due}"
         st.page_link(
             page,
-            label=f"{item_title(course, task.object_type, task.object_id)} · {status} · {entry.cohort_name}",
+            label=f"{item_title(course, task.object_type, task.object_id)} · {status} · {plain(entry.cohort_name)}",
             query_params={parameter: task.object_id} if parameter else None,
             icon=_ICONS[entry.state],
         )

@@ -246,7 +246,7 @@ def _render_sharing(store: Store, user: User, reflection: Reflection) -> None:
             cols[0].markdown(f"Shared with the educator of **{plain(shared.cohort_name)}** since {since}")
             if cols[1].button("Withdraw", key=f"withdraw-{reflection.id}-{shared.cohort_id}"):
                 reflections.withdraw(store, user, reflection.id, shared.cohort_id, now=utcnow())
-                _flash(f"No longer shared with {shared.cohort_name}.")
+                _flash(f"No longer shared with {plain(shared.cohort_name)}.")
                 st.rerun()
     else:
         st.caption("Private: only you can read this reflection.")
@@ -270,12 +270,12 @@ def _render_sharing(store: Store, user: User, reflection: Reflection) -> None:
         except ReflectionError as exc:
             st.error(exc.message)
             return
-        _flash(f"Shared with the educator of {targets[int(choice)].name}. You can withdraw it at any time.")
+        _flash(f"Shared with the educator of {plain(targets[int(choice)].name)}. You can withdraw it at any time.")
         st.rerun()
 
 
 def render_reflection(store: Store, user: User, course: Course, reflection: Reflection, *, expanded: bool) -> None:
-    label = f"{reflection.title or 'Reflection'} · {_about(course, reflection)}"
+    label = f"{plain(reflection.title or 'Reflection')} · {_about(course, reflection)}"
     with st.expander(label, expanded=expanded):
         zone = person_zone()
         edited = f", edited {formatting.format_date(reflection.updated_at, zone)}" if reflection.updated_at else ""

@@ -34,7 +34,7 @@ def render_shared_reflections(store: Store, viewer: User, cohort_id: int) -> Non
     for item in shared:
         reflection = item.reflection
         about = evidence.activity_title(course, reflection.object_type, reflection.object_id)
-        with st.expander(f"{item.author_name}: {evidence.reflection_title(reflection, course)}"):
+        with st.expander(plain(f"{item.author_name}: {evidence.reflection_title(reflection, course)}")):
             shared_on = formatting.format_date(item.shared_at, person_zone())
             st.caption(f"On {evidence.kind_label(reflection.object_type).lower()} “{about}”; shared {shared_on}")
             for entry in reflection.entries:

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from course.store.db import StoreUnavailable
+from course.store.db import AccountClosed, StoreUnavailable, StoreWriteFailed
 from course.ui import forms, public_view, reconnect, resources
 from course.ui.nav import ABOUT, HOME, PAGES, PAGES_DIR, SIGNED_OUT_PAGES, PageSpec, pages_for
 from course.ui.session import current_user, oidc_problem
@@ -41,7 +41,11 @@ def run() -> None:
             st.caption(f"Signed in as **{forms.plain(user.display_name)}** ({user.role.value})")
             if st.button("Sign out", key="sidebar-sign-out", icon=":material/logout:"):
                 forms.sign_out()
-    st.navigation(pages).run()
+    try:
+        st.navigation(pages).run()
+    except (StoreWriteFailed, AccountClosed) as failed:
+        # Not the generic redacted error: say plainly that nothing was saved (issue 16).
+        st.error(str(failed), icon=":material/error:")
 
 
 # While signed out the public course page is the default page, served at "/". The default page

@@ -118,8 +118,8 @@ def learner_page(store: Store, user: User, course: Course) -> None:
         st.error("There is no learner you may view at this address.")
         return
     zone = person_zone()
-    st.title(seen.name)
-    st.caption(seen.email)
+    st.title(plain(seen.name))
+    st.caption(plain(seen.email))
     left, right = st.columns(2)
     left.metric("Modules complete", f"{len(seen.modules_done)} / {len(course.modules)}")
     right.metric("Cases finished", f"{len(seen.cases_done)} / {len(course.vignettes)}")
@@ -165,7 +165,7 @@ def learner_page(store: Store, user: User, course: Course) -> None:
         st.caption("None. Reflections are private unless the learner shares one with you.")
     for item in seen.shared:
         title = item.reflection.title or "A reflection written in a case"
-        with st.expander(f"{title} · shared {formatting.format_date(item.shared_at, zone)}"):
+        with st.expander(f"{plain(title)} · shared {formatting.format_date(item.shared_at, zone)}"):
             for entry in item.reflection.entries:
                 if entry.get("answer"):
                     st.markdown(f"**{plain(entry.get('prompt', ''))}**")

@@ -254,3 +254,25 @@ def test_signed_in_helper_still_matches_the_real_navigation(world: World) -> Non
     """Guard against the matrix passing vacuously: the learner's own pages really render."""
     home = signed_in(world.store, world.users[Role.LEARNER], "course/ui/pages/home.py")
     assert not home.exception and [t.value for t in home.title] == [f"Welcome, The {Role.LEARNER.value}"]
+
+
+def test_cohort_invitation_accept_and_leave_refuse_what_is_not_yours(world: World) -> None:
+    """Issue 16's new paths: an invitation for someone else cannot be accepted, a cohort one is not
+    in cannot be left, and an educator cannot invite to another educator's cohort or list accounts."""
+    from course import cohorts
+    from course.cohorts import CohortError, CohortNotFound
+    from course.permissions import PermissionDenied
+
+    now = utcnow()
+    admin, educator, learner = world.users[Role.ADMIN], world.users[Role.EDUCATOR], world.users[Role.LEARNER]
+    cohort = cohorts.create_cohort(world.store, admin, "Admin's own", now=now)
+    cohorts.invite(world.store, admin, cohort.id, world.other.email, now=now)
+    with pytest.raises(CohortError):
+        cohorts.accept_invitation(world.store, learner, cohort.id, now=now)  # Otto's invitation
+    with pytest.raises(CohortNotFound):
+        cohorts.leave_cohort(world.store, learner, cohort.id, now=now)
+    with pytest.raises(CohortNotFound):
+        cohorts.invite(world.store, educator, cohort.id, learner.email, now=now)
+    with pytest.raises(PermissionDenied):
+        cohorts.find_learners(world.store, educator, "ot")
+    assert cohorts.members(world.store, admin, cohort.id) == []

@@ -6,6 +6,8 @@ passes and "a real <script> element" or "an on* attribute" or "a javascript: hre
 
 from __future__ import annotations
 
+import html
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -59,8 +61,8 @@ def test_corpus_is_substantial() -> None:
 
 @pytest.mark.parametrize("payload", payloads())
 def test_rendered_payload_is_inert(payload: str) -> None:
-    for html in (render(payload), render_inline(payload), render(f"# {payload}\n\n- {payload}\n\n> {payload}")):
-        assert audit(html) == [], html
+    for rendered in (render(payload), render_inline(payload), render(f"# {payload}\n\n- {payload}\n\n> {payload}")):
+        assert audit(rendered) == [], rendered
 
 
 def test_the_whole_corpus_as_one_document_is_inert() -> None:
@@ -83,3 +85,20 @@ def test_escaped_learner_text_renders_as_the_same_text(payload: str) -> None:
     html = render_inline(escape_markdown(payload))
     assert audit(html) == []
     assert "<a " not in html and "<img" not in html
+
+
+# mdast-util-gfm-autolink-literal's patterns (v2), which Streamlit runs over decoded text nodes.
+_GFM_URL = re.compile(r"(https?:\/\/|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.IGNORECASE)
+_GFM_EMAIL = re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [*payloads(), "[o](https://example.net/x) ![i](https://example.net/p.png)", "www.example.net", "a@b.example"],
+)
+def test_escaped_text_holds_no_autolink_streamlit_would_find(payload: str) -> None:
+    """Issue 16: labels, flash messages, cohort names: after `escape_markdown` and decoding, neither a
+    bare address nor an email matches the autolink-literal patterns Streamlit applies to text."""
+    decoded = html.unescape(escape_markdown(payload).replace("\\", ""))
+    assert not _GFM_URL.search(decoded), decoded
+    assert not _GFM_EMAIL.search(decoded), decoded

@@ -279,3 +279,81 @@ def test_cohort_names_and_shared_reflections_never_run(xss_server: Server, watch
     page.get_by_role("tab", name="Shared reflections").click()
     assert_inert(page, events, "the shared hostile reflection")
     expect(page.get_by_text("<script>window.pwned=1</script>").first).to_be_attached()
+
+
+LINK_JS = """() => {
+  const root = document.querySelector('[data-testid="stApp"]');
+  const found = [];
+  for (const el of root.querySelectorAll('a[href*="example.net"], img[src*="example.net"], [src*="example.net"]')) {
+    const box = el.closest('[data-testid^="st"]:not([data-testid="stMarkdownContainer"])');
+    const where = box ? box.getAttribute('data-testid') + ' ' + box.textContent.slice(0, 120) + ' :: ' : '';
+    found.push(where + el.outerHTML.slice(0, 160));
+  }
+  return found;
+}"""
+
+
+# Text as a person reads it (the invisible word joiners that break autolinks removed).
+SHOWN_AS_TEXT_JS = """(typed) => document.querySelector('[data-testid="stApp"]').innerText
+  .replace(/\\u2060/g, '').includes(typed)"""
+
+
+def test_typed_text_never_becomes_a_link_or_image(xss_server: Server, watched: tuple[Any, list[str]]) -> None:
+    """Issue 16: Markdown links, images and bare www./https:// addresses in a display name, a reflection
+    title and a cohort name stay text on the learner's pages (home, portfolio, Account: invitation and
+    cohort list) and on the educator's Shared reflections tab, the per-learner page and flash messages."""
+    from course import accounts, cohorts, reflections
+    from course.clock import utcnow
+    from course.store.db import Store, database_url
+
+    page, events = watched
+    typed = "[o](https://example.net/x) ![i](https://example.net/p.png) www.example.net"
+    add_user(xss_server, role="educator", email="ezra-link@example.org", name=typed)
+    add_user(xss_server, role="learner", email="lou-link@example.org", name=typed)
+    store = Store.open(database_url({"COURSE_DATA_DIR": str(xss_server.data_dir)}))
+    try:
+        educator = accounts.find_user_by_email(store, "ezra-link@example.org")
+        learner = accounts.find_user_by_email(store, "lou-link@example.org")
+        assert educator is not None and learner is not None
+        cohort = cohorts.create_cohort(store, educator, typed, now=utcnow())
+        invited = cohorts.create_cohort(store, educator, typed + " 2", now=utcnow())
+        cohorts.join_by_code(store, learner, cohort.invite_code, now=utcnow())
+        cohorts.invite(store, educator, invited.id, "lou-link@example.org", now=utcnow())
+        cohorts.assign(store, educator, cohort.id, "module", "first", utcnow(), now=utcnow())
+        note = reflections.write_structured(
+            store,
+            learner,
+            object_type="module",
+            object_id="first",
+            title=typed,
+            answers=dict.fromkeys(reflections.SECTION_KEYS, typed),
+            content_version="v",
+            now=utcnow(),
+        )
+        reflections.share(store, learner, note.id, cohort.id, now=utcnow())
+    finally:
+        store.close()
+
+    sign_in_in_browser(page, xss_server, "lou-link@example.org")
+    for path in ("/", "/portfolio", "/account"):
+        page.goto(f"{xss_server.url}{path}")
+        assert_inert(page, events, path)
+        assert page.evaluate(LINK_JS) == [], f"{path}: typed text became a link or image"
+    assert page.evaluate(SHOWN_AS_TEXT_JS, typed), "the typed text is shown, as it was typed"
+    page.get_by_role("button", name="Accept").click()
+    expect(page.get_by_text("You joined").first).to_be_visible(timeout=60_000)
+    assert page.evaluate(LINK_JS) == [], "the flash after accepting"
+    page.get_by_role("button", name="Sign out").first.click()
+    settle(page)
+
+    sign_in_in_browser(page, xss_server, "ezra-link@example.org")
+    page.goto(f"{xss_server.url}/dashboards?cohort={cohort.id}")
+    settle(page)
+    page.get_by_role("tab", name="Shared reflections").click()
+    page.locator('[data-testid="stExpander"] summary:visible', has_text="example").first.click()
+    assert_inert(page, events, "shared reflections")
+    assert page.evaluate(SHOWN_AS_TEXT_JS, typed), "the shared reflection's title and author, as typed"
+    assert page.evaluate(LINK_JS) == [], "shared reflections: typed text became a link or image"
+    page.goto(f"{xss_server.url}/learner?learner={learner.id}")
+    assert_inert(page, events, "the learner's page")
+    assert page.evaluate(LINK_JS) == [], "the learner's page"

@@ -34,7 +34,8 @@ def person(store: Store, now: datetime, email: str, role: Role = Role.LEARNER, n
 
 
 def cohort(store: Store, owner: User, members: list[User], now: datetime, name: str = "Balint group") -> int:
-    """A cohort row and its members, written directly (the cohort engine has its own tests)."""
+    """A cohort row and its members, written directly as if each had joined with the code (the cohort
+    engine has its own tests; a membership without the learner's act would be pending)."""
     with store.write() as conn:
         cohort_id = conn.execute(
             insert(CohortRow)
@@ -42,7 +43,9 @@ def cohort(store: Store, owner: User, members: list[User], now: datetime, name: 
             .returning(CohortRow.id)
         ).scalar_one()
         for member in members:
-            conn.execute(insert(CohortMemberRow).values(cohort_id=cohort_id, user_id=member.id, joined_at=now))
+            conn.execute(
+                insert(CohortMemberRow).values(cohort_id=cohort_id, user_id=member.id, joined_at=now, joined_via="code")
+            )
     return int(cohort_id)
 
 

@@ -107,7 +107,7 @@ def test_issuing_twice_returns_the_same_certificate_and_the_code_verifies(store:
         certificate_of(store, other, learner.id)
     educator = person(store, now, "teach@example.org", Role.EDUCATOR)
     cohort = cohorts.create_cohort(store, educator, "G", now=now)
-    cohorts.add_member(store, educator, cohort.id, learner.id, now=now)
+    cohorts.join_by_code(store, learner, cohort.invite_code, now=now)
     assert certificate_of(store, educator, learner.id) == first
 
 

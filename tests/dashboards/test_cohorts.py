@@ -44,7 +44,7 @@ def test_bad_names_and_codes_get_clear_messages(store: Store, now: datetime, per
     with pytest.raises(CohortError, match="archived"):
         cohorts.join_by_code(store, ann, cohort.invite_code, now=now)
     with pytest.raises(CohortError, match="Unarchive"):
-        cohorts.add_member(store, teacher, cohort.id, ann.id, now=now)
+        cohorts.invite(store, teacher, cohort.id, ann.email, now=now)
 
 
 def test_an_educator_sees_only_their_own_cohorts(store: Store, now: datetime, person: Callable[..., User]) -> None:
@@ -60,7 +60,7 @@ def test_an_educator_sees_only_their_own_cohorts(store: Store, now: datetime, pe
     for call in (
         lambda: cohorts.get_cohort(store, tess, theirs.id),
         lambda: cohorts.members(store, tess, theirs.id),
-        lambda: cohorts.add_member(store, tess, theirs.id, ann.id, now=now),
+        lambda: cohorts.invite(store, tess, theirs.id, ann.email, now=now),
         lambda: cohorts.assign(store, tess, theirs.id, "module", "m", now + timedelta(days=1), now=now),
         lambda: cohorts.set_archived(store, tess, theirs.id, True, now=now),
         lambda: cohorts.get_cohort(store, tess, 999_999),
@@ -73,17 +73,24 @@ def test_an_educator_sees_only_their_own_cohorts(store: Store, now: datetime, pe
         cohorts.cohorts_for(store, ann)
 
 
-def test_adding_by_name_finds_learners_only(store: Store, now: datetime, person: Callable[..., User]) -> None:
+def test_adding_by_name_is_for_administrators_only(store: Store, now: datetime, person: Callable[..., User]) -> None:
+    """Issue 16: an educator cannot list accounts or add anyone; an administrator can."""
     tess = person("tess", Role.EDUCATOR)
+    ada = person("ada", Role.ADMIN)
     ann = person("annabel")
     person("anna_educator", Role.EDUCATOR)
-    found = cohorts.find_learners(store, tess, "ANNA")
-    assert [m.user_id for m in found] == [ann.id]
-    assert cohorts.find_learners(store, tess, "%") == []  # wildcards are literal
     cohort = cohorts.create_cohort(store, tess, "G", now=now)
-    assert cohorts.add_member(store, tess, cohort.id, ann.id, now=now) is True
-    assert cohorts.add_member(store, tess, cohort.id, ann.id, now=now) is False
-    cohorts.remove_member(store, tess, cohort.id, ann.id)
+    with pytest.raises(PermissionDenied):
+        cohorts.find_learners(store, tess, "ANNA")
+    with pytest.raises(PermissionDenied):
+        cohorts.add_member(store, tess, cohort.id, ann.id, now=now)
+    found = cohorts.find_learners(store, ada, "ANNA")
+    assert [m.user_id for m in found] == [ann.id]
+    assert cohorts.find_learners(store, ada, "%") == []  # wildcards are literal
+    assert cohorts.add_member(store, ada, cohort.id, ann.id, now=now) is True
+    assert cohorts.add_member(store, ada, cohort.id, ann.id, now=now) is False
+    assert [m.user_id for m in cohorts.members(store, tess, cohort.id)] == [ann.id]
+    cohorts.remove_member(store, tess, cohort.id, ann.id, now=now)
     assert cohorts.members(store, tess, cohort.id) == []
 
 
@@ -91,7 +98,7 @@ def test_learners_see_their_assignments_with_status(store: Store, now: datetime,
     tess = person("tess", Role.EDUCATOR)
     ann = person("ann")
     cohort = cohorts.create_cohort(store, tess, "G", now=now)
-    cohorts.add_member(store, tess, cohort.id, ann.id, now=now)
+    cohorts.join_by_code(store, ann, cohort.invite_code, now=now)
     cohorts.assign(store, tess, cohort.id, "module", "m1", now + timedelta(days=7), now=now)
     cohorts.assign(store, tess, cohort.id, "vignette", "mr-z", now - timedelta(days=1), now=now)
     cohorts.assign(store, tess, cohort.id, "assessment", "summative", now + timedelta(days=14), now=now)
@@ -127,7 +134,7 @@ def test_an_educator_may_view_a_learner_only_through_their_own_cohort(
     ann = person("ann")
     bob = person("bob")
     cohort = cohorts.create_cohort(store, tess, "G", now=now)
-    cohorts.add_member(store, tess, cohort.id, ann.id, now=now)
+    cohorts.join_by_code(store, ann, cohort.invite_code, now=now)
     with store.read() as conn:
         assert cohorts.may_view_learner(conn, tess, ann.id)
         assert not cohorts.may_view_learner(conn, omar, ann.id)

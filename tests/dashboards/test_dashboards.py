@@ -81,7 +81,7 @@ def test_item_analysis_matches_a_hand_computation_and_flags_faulty_items(
     table: list[dict[str, str | None]] = []
     for i in range(12):
         learner = person(f"l{i:02d}")
-        cohorts.add_member(store, tess, cohort.id, learner.id, now=now)
+        cohorts.join_by_code(store, learner, cohort.invite_code, now=now)
         strong = i < 6
         fillers = 3 if i < 4 else (2 if i < 8 else 0)
         answers: dict[str, str | None] = {
@@ -122,7 +122,7 @@ def test_small_cohorts_are_shown_but_never_flagged(store: Store, now: datetime, 
     cohort = cohorts.create_cohort(store, tess, "G", now=now)
     for i in range(3):
         learner = person(f"l{i}")
-        cohorts.add_member(store, tess, cohort.id, learner.id, now=now)
+        cohorts.join_by_code(store, learner, cohort.invite_code, now=now)
         _attempt(store, learner, {"q": "b"}, {"q": "a"}, now)
     (only,) = item_analysis(store, tess, cohort.id)
     assert only.correct == 0 and only.flags == ()
@@ -151,7 +151,7 @@ def test_cohort_dashboard_shows_completion_overdue_scores_and_time(
     ann, bob = person("ann"), person("bob")
     cohort = cohorts.create_cohort(store, tess, "G", now=now)
     for learner in (ann, bob):
-        cohorts.add_member(store, tess, cohort.id, learner.id, now=now)
+        cohorts.join_by_code(store, learner, cohort.invite_code, now=now)
     cohorts.assign(store, tess, cohort.id, "module", "m1", now + timedelta(days=1), now=now)
     cohorts.assign(store, tess, cohort.id, "assessment", "summative", now + timedelta(days=2), now=now)
     for verb, minutes in (("module.viewed", 0), ("module.completed", 12)):

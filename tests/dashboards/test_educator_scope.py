@@ -38,7 +38,7 @@ def test_only_the_learner_their_cohorts_educator_and_admins_may_read(
     owner, outsider = person("tess", Role.EDUCATOR), person("omar", Role.EDUCATOR)
     admin = person("ada", Role.ADMIN)
     cohort = cohorts.create_cohort(store, owner, "G", now=now)
-    cohorts.add_member(store, owner, cohort.id, ann.id, now=now)
+    cohorts.join_by_code(store, ann, cohort.invite_code, now=now)
     cohorts.create_cohort(store, outsider, "Someone else's", now=now)
 
     for allowed in (ann, owner, admin):
@@ -46,6 +46,6 @@ def test_only_the_learner_their_cohorts_educator_and_admins_may_read(
     for refused in (bob, outsider):
         with pytest.raises(PermissionDenied):
             read(store, refused, ann.id)
-    cohorts.remove_member(store, owner, cohort.id, ann.id)
+    cohorts.remove_member(store, owner, cohort.id, ann.id, now=now)
     with pytest.raises(PermissionDenied):  # once she leaves the cohort, her records are hers again
         read(store, owner, ann.id)

@@ -164,7 +164,7 @@ def test_only_the_learner_or_their_educator_sees_mastery(
         with pytest.raises(PermissionDenied):
             concept_mastery(store, viewer, ann.id, course)
     cohort = cohorts.create_cohort(store, tess, "G", now=now)
-    cohorts.add_member(store, tess, cohort.id, ann.id, now=now)
+    cohorts.join_by_code(store, ann, cohort.invite_code, now=now)
     assert len(concept_mastery(store, tess, ann.id, course)) == len(course.glossary)
 
 

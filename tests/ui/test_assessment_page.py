@@ -194,3 +194,30 @@ def test_the_review_summarises_by_objective_and_links_each_miss_to_its_section(
     # it reveals no more than the review rule of issue 14 (which answers were wrong).
     for line in summary:
         assert not any(r in line for r in rationales) and "answer" not in line.lower()
+
+
+def test_an_answer_chosen_while_the_store_is_locked_says_nothing_was_saved(
+    app_store: Store, make_user: MakeUser
+) -> None:
+    """Issue 16: with the SQLite file locked by another process the choice is not stored; the page
+    says so in plain words and the question shows what is stored (nothing), not the lost choice."""
+    import sqlite3
+
+    user = make_user()
+    at = signed_in(app_store, user, PAGE)
+    at.button(key="start-attempt").click().run()
+    attempt = assessment.open_attempt(app_store, user)
+    assert attempt is not None
+    first = attempt.paper[0]
+    other = sqlite3.connect(str(app_store.engine.url.database), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock past the busy timeout
+        # Not choose_answer: a failed save reruns the whole page, so the question is redrawn.
+        at.radio(key=f"answer-{attempt.id}-{first.item_id}").set_value(first.answer).run()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert not at.exception
+    assert any(t.startswith("Nothing was saved") for t in texts(at.error)), texts(at.error)
+    assert at.radio(key=f"answer-{attempt.id}-{first.item_id}").value is None  # what is stored
+    assert assessment.get_attempt(app_store, user, attempt.id).answers == {}

@@ -238,7 +238,7 @@ def test_learner_cannot_read_another_learners_progress_through_the_engine(
     with pytest.raises(PermissionDenied):  # not one of the educator's learners
         module_status(app_store, educator, other.id)
     cohort = cohorts.create_cohort(app_store, educator, "G", now=utcnow())
-    cohorts.add_member(app_store, educator, cohort.id, other.id, now=utcnow())
+    cohorts.join_by_code(app_store, other, cohort.invite_code, now=utcnow())
     assert module_status(app_store, educator, other.id) == {}
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 from course import accounts, formatting, mail, privacy, reminders
 from course.clock import utcnow
 from course.permissions import Action, can
-from course.ui import resources
+from course.ui import cohorts_view, resources
 from course.ui.forms import plain, sign_out
 from course.ui.session import browser_zone, forget_user, guard
 
@@ -43,6 +43,7 @@ if save_zone:
         st.session_state.pop("time-zone-typed", None)
         st.toast("Time zone saved.")
         st.rerun()
+cohorts_view.your_cohorts(store, user)
 
 st.subheader("Email")
 try:
@@ -85,7 +86,7 @@ st.markdown(
     "Download your data first if you want to keep it. **This cannot be undone.**"
 )
 with st.form("delete-account"):
-    typed = st.text_input(f"To confirm, type your email address ({user.email})", autocomplete="off")
+    typed = st.text_input(f"To confirm, type your email address ({plain(user.email)})", autocomplete="off")
     confirmed = st.form_submit_button("Delete my account permanently", type="primary", icon=":material/delete_forever:")
 if confirmed:
     try:

@@ -26,8 +26,21 @@ def upgrade() -> None:
     # by joining with a code or by an educator adding them, which the table cannot tell apart.
     with op.batch_alter_table("cohort_members") as batch:
         batch.add_column(sa.Column("joined_via", sa.String(length=16), server_default="educator", nullable=False))
+    op.create_table(
+        "cohort_invitations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["cohort_id"], ["cohorts.id"], name=op.f("fk_cohort_invitations_cohort_id_cohorts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cohort_invitations")),
+        sa.UniqueConstraint("cohort_id", "email", name=op.f("uq_cohort_invitations_cohort_id_email")),
+    )
+    op.create_index("ix_cohort_invitations_email", "cohort_invitations", ["email"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cohort_invitations_email", table_name="cohort_invitations")
+    op.drop_table("cohort_invitations")
     with op.batch_alter_table("cohort_members") as batch:
         batch.drop_column("joined_via")
