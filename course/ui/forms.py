@@ -6,14 +6,14 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from course import accounts
+from course import accounts, mail, passwords
 from course.accounts import AccountError, User
 from course.clock import utcnow
 from course.markdown import escape_markdown
 from course.ui import resources
 from course.ui.auth_routes import safe_next
 from course.ui.redirect import go_to
-from course.ui.session import forget_user, oidc_configured, oidc_problem, session_token
+from course.ui.session import client_address, forget_user, oidc_configured, oidc_problem, session_token
 
 
 def plain(text: str) -> str:
@@ -55,7 +55,9 @@ def sign_in_page(next_url: str | None = None, *, heading: str | None = None, sum
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            user = accounts.authenticate(resources.store(), email=email, password=password, now=utcnow())
+            user = accounts.authenticate(
+                resources.store(), email=email, password=password, now=utcnow(), client=client_address()
+            )
         except AccountError as exc:
             st.error(exc.message)
         else:
@@ -89,11 +91,28 @@ def sign_up_page(next_url: str | None = None) -> None:
         st.error("The two passwords differ. Please type them again.")
         return
     try:
-        user = accounts.sign_up(resources.store(), email=email, display_name=name, password=password, now=utcnow())
+        user = accounts.sign_up(
+            resources.store(), email=email, display_name=name, password=password, now=utcnow(), client=client_address()
+        )
     except AccountError as exc:
+        if isinstance(exc, accounts.SignUpError) and accounts.EMAIL_TAKEN in exc.problems:
+            _tell_the_owner(email)
         st.error(exc.message)
         return
     _finish(user, next_url or "/")
+
+
+def _tell_the_owner(email: str) -> None:
+    """Someone tried to sign up with an address in use: its owner hears of it (when the site sends email)."""
+    try:
+        settings = mail.load_smtp()
+        settings.require_ready()
+    except mail.EmailNotConfigured:
+        return
+    owner = accounts.find_user_by_email(resources.store(), email)
+    if owner is not None:
+        subject, body = passwords.existing_account_email(owner, settings.public_url)
+        mail.send_in_background(settings, mail.message(settings, owner.email, subject, body))
 
 
 def sign_out() -> None:

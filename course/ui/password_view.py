@@ -8,7 +8,7 @@ from course import mail, passwords
 from course.accounts import AccountError, SignUpError
 from course.clock import utcnow
 from course.ui import resources
-from course.ui.session import current_user, forget_user
+from course.ui.session import client_address, current_user, forget_user
 
 SIGN_IN = "course/ui/pages/sign_in.py"
 FORGOT = "course/ui/pages/forgot_password.py"
@@ -32,11 +32,6 @@ def _settings() -> mail.SmtpSettings | None:
     return settings
 
 
-def _client() -> str:
-    address = st.context.ip_address
-    return address if isinstance(address, str) and address else "unknown"
-
-
 def forgot() -> None:
     st.title("Forgotten your password?")
     settings = _settings()
@@ -54,7 +49,7 @@ def forgot() -> None:
     if submitted:
         if not email.strip():
             st.error("Type your email address.")
-        elif not passwords.request_allowed(_client(), email):
+        elif not passwords.request_allowed(client_address(), email):
             st.error(passwords.TOO_MANY)
         else:
             request = passwords.request_reset(resources.store(), email, now=utcnow())

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from course import accounts, formatting
+from course import accounts, formatting, proxies
 from course.accounts import User
 from course.clock import utcnow
 from course.oidc import RoleMapping, role_from_claims, subject_of
@@ -38,6 +38,15 @@ def session_token() -> str | None:
         return cookie
     fallback = st.session_state.get("auth_token")
     return fallback if isinstance(fallback, str) else None
+
+
+def client_address() -> str:
+    """This browser's network address for rate limits (through trusted proxies: course.proxies)."""
+    peer = st.context.ip_address
+    headers = st.context.headers
+    return proxies.load().client_address(
+        peer if isinstance(peer, str) else None, {k: v for k, v in headers.items()} if headers else {}
+    )
 
 
 def oidc_configured() -> bool:
