@@ -4,9 +4,9 @@ runs this same file as the page script for every session, where it only builds t
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from course.ui.auth_routes import ROUTES
+from course.ui.auth_routes import MIDDLEWARE, ROUTES
 
-app = st.App(__file__, routes=ROUTES)
+app = st.App(__file__, routes=ROUTES, middleware=MIDDLEWARE)
 
 if get_script_run_ctx(suppress_warning=True) is not None:  # a session's script run, not the server importing `app`
     from course.ui.shell import run

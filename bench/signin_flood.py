@@ -81,7 +81,7 @@ async def read_page(session: StreamlitSession, module: str, stop: asyncio.Event,
 
 
 async def sign_in_attempt(url: str, number: int, go: asyncio.Event) -> tuple[str, float]:
-    session, page = await StreamlitSession.open(url, page="signin")
+    session, page = await StreamlitSession.open(url, page="signin", ping_interval=None)
     try:
         email = page.widget(kind="text_input", label="Email")
         password = page.widget(kind="text_input", label="Password")
@@ -117,7 +117,9 @@ async def measure(args: argparse.Namespace, data_dir: str) -> None:
         assert app.process is not None
         pid = app.process.pid
         cookie = learner_cookie(url)
-        reader, _ = await StreamlitSession.open(app.url, page="modules", query=f"id={module}", cookies=cookie)
+        reader, _ = await StreamlitSession.open(
+            app.url, page="modules", query=f"id={module}", cookies=cookie, ping_interval=None
+        )
         for _ in range(3):  # warm up
             await reader.goto("modules", f"id={module}")
         alone: list[float] = []

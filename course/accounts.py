@@ -52,6 +52,7 @@ SIGN_UP_IN_TOTAL = Limit("sign-up:all", RateLimitItemPerHour(300))
 
 SESSION_TTL = timedelta(days=30)
 HANDOFF_TTL = timedelta(seconds=60)
+CONFIRM_TTL = timedelta(minutes=10)  # a handoff waiting on "Continue as ...?" (the person reads first)
 
 SIGN_IN_FAILED = "Email or password is incorrect."
 EMAIL_TAKEN = "An account with this email already exists."
@@ -557,13 +558,20 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _insert_token(connection: Connection, user_id: int, kind: str, now: datetime, ttl: timedelta) -> str:
+def _insert_token(
+    connection: Connection, user_id: int, kind: str, now: datetime, ttl: timedelta, browser: str | None = None
+) -> str:
     if ttl <= timedelta(0):
         raise ValueError("ttl must be positive")
     token = secrets.token_urlsafe(32)
     connection.execute(
         insert(AuthTokenRow).values(
-            token_hash=_token_hash(token), kind=kind, user_id=user_id, created_at=now, expires_at=now + ttl
+            token_hash=_token_hash(token),
+            kind=kind,
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + ttl,
+            browser_hash=_token_hash(browser) if browser else None,
         )
     )
     return token
@@ -628,54 +636,139 @@ def end_all_sessions(store: Store, user_id: int, *, now: datetime) -> None:
         _revoke_all_tokens(connection, user_id, now)
 
 
-def issue_handoff(store: Store, user_id: int, *, now: datetime, ttl: timedelta = HANDOFF_TTL) -> str:
-    """A short-lived, single-use token that :func:`redeem_handoff` exchanges for a session token."""
+@dataclass(frozen=True)
+class Handoff:
+    """A handoff that can still be redeemed, as seen from the browser holding the link."""
+
+    user: User
+    bound: bool  # minted for one browser (its rp_browser cookie)
+    this_browser: bool  # ... and that browser is the one asking
+
+
+def issue_handoff(
+    store: Store, user_id: int, *, now: datetime, ttl: timedelta = HANDOFF_TTL, browser: str | None
+) -> str:
+    """A short-lived, single-use token that :func:`redeem_handoff` exchanges for a session token.
+
+    ``browser`` is the value of the asking browser's own cookie (``rp_browser``): the handoff then
+    works only in that browser (a link passed to someone else is refused: login CSRF). None mints an
+    unbound handoff, which the redeeming route must confirm with the person first (an LMS launch
+    inside a frame, whose cookies the new window does not share).
+    """
     require_aware(now)
     with store.write() as connection:
-        return _insert_token(connection, user_id, _HANDOFF, now, ttl)
+        return _insert_token(connection, user_id, _HANDOFF, now, ttl, browser)
 
 
-def redeem_handoff(store: Store, token: str | None, *, now: datetime) -> str | None:
+def _live_handoff(token_hash: str, now: datetime) -> tuple[Any, ...]:
+    return (
+        AuthTokenRow.token_hash == token_hash,
+        AuthTokenRow.kind == _HANDOFF,
+        AuthTokenRow.used_at.is_(None),
+        AuthTokenRow.revoked_at.is_(None),
+        AuthTokenRow.expires_at > now,
+    )
+
+
+def inspect_handoff(store: Store, token: str | None, *, now: datetime, browser: str | None) -> Handoff | None:
+    """Who this handoff would sign in, and whether it was minted for ``browser``; None if unusable. Uses nothing up."""
+    require_aware(now)
+    if not token:
+        return None
+    with store.read() as connection:
+        row = connection.execute(
+            select(*_USER_COLUMNS, AuthTokenRow.browser_hash)
+            .join(AuthTokenRow, AuthTokenRow.user_id == UserRow.id)
+            .where(*_live_handoff(_token_hash(token), now), UserRow.deleted_at.is_(None))
+        ).one_or_none()
+    if row is None:
+        return None
+    bound = row.browser_hash is not None
+    same = bound and browser is not None and secrets.compare_digest(row.browser_hash, _token_hash(browser))
+    return Handoff(_user_from(row), bound, same)
+
+
+def _claim_handoff(connection: Connection, token: str, now: datetime, browser: str | None) -> int | None:
+    """Use up a handoff (conditional UPDATE: single use under concurrency) and return its user, or None."""
+    token_hash = _token_hash(token)
+    bound_to = (
+        AuthTokenRow.browser_hash.is_(None)
+        if browser is None
+        else (AuthTokenRow.browser_hash.is_(None) | (AuthTokenRow.browser_hash == _token_hash(browser)))
+    )
+    claimed = connection.execute(
+        update(AuthTokenRow).where(*_live_handoff(token_hash, now), bound_to).values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        return None
+    user_id: int | None = connection.execute(
+        select(UserRow.id)
+        .join(AuthTokenRow, AuthTokenRow.user_id == UserRow.id)
+        .where(AuthTokenRow.token_hash == token_hash, UserRow.deleted_at.is_(None))
+    ).scalar()
+    return user_id
+
+
+def redeem_handoff(
+    store: Store,
+    token: str | None,
+    *,
+    now: datetime,
+    browser: str | None,
+    replacing: str | None = None,
+) -> str | None:
     """Use up a handoff token and return a new session token, or None if it cannot be used.
 
-    The conditional UPDATE is what makes this single-use: of several concurrent redeemers only one
-    sees a changed row (PostgreSQL re-checks the WHERE clause after waiting for the row lock; SQLite
+    Refused (None, nothing used up) when the handoff was minted for another browser than
+    ``browser``. ``replacing`` is the browser's current session token, ended in the same
+    transaction (the caller has asked the person first if it belongs to someone else). The
+    conditional UPDATE is what makes this single-use: of several concurrent redeemers only one sees
+    a changed row (PostgreSQL re-checks the WHERE clause after waiting for the row lock; SQLite
     writers are serialised by BEGIN IMMEDIATE).
     """
     require_aware(now)
     if not token:
         return None
-    token_hash = _token_hash(token)
     with store.write() as connection:
-        claimed = connection.execute(
-            update(AuthTokenRow)
-            .where(
-                AuthTokenRow.token_hash == token_hash,
-                AuthTokenRow.kind == _HANDOFF,
-                AuthTokenRow.used_at.is_(None),
-                AuthTokenRow.revoked_at.is_(None),
-                AuthTokenRow.expires_at > now,
-            )
-            .values(used_at=now)
-        ).rowcount
-        if claimed != 1:
-            return None
-        user_id = connection.execute(
-            select(UserRow.id)
-            .join(AuthTokenRow, AuthTokenRow.user_id == UserRow.id)
-            .where(AuthTokenRow.token_hash == token_hash, UserRow.deleted_at.is_(None))
-        ).scalar()
+        user_id = _claim_handoff(connection, token, now, browser)
         if user_id is None:
             return None
-        return _insert_token(connection, user_id, _SESSION, now, SESSION_TTL)
+        if replacing:
+            connection.execute(
+                update(AuthTokenRow)
+                .where(
+                    AuthTokenRow.token_hash == _token_hash(replacing),
+                    AuthTokenRow.kind == _SESSION,
+                    AuthTokenRow.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+        return _insert_token(connection, user_id, _SESSION, now, SESSION_TTL, browser)
+
+
+def rebind_handoff(
+    store: Store, token: str, *, now: datetime, browser: str, ttl: timedelta = CONFIRM_TTL
+) -> str | None:
+    """Exchange a handoff for a new one bound to ``browser``, for a page that asks the person first.
+
+    The old link is used up, so the confirmation form carries the only live token, and it works only
+    in the browser that is showing the form. None when the handoff cannot be used from ``browser``.
+    """
+    require_aware(now)
+    with store.write() as connection:
+        user_id = _claim_handoff(connection, token, now, browser)
+        if user_id is None:
+            return None
+        return _insert_token(connection, user_id, _HANDOFF, now, ttl, browser)
 
 
 __all__ = [
+    "BUSY",
     "EMAIL_TAKEN",
     "SIGN_IN_FAILED",
-    "BUSY",
     "AccountError",
     "BusyError",
+    "Handoff",
     "Role",
     "SignInError",
     "SignUpError",
@@ -689,9 +782,11 @@ __all__ = [
     "end_session",
     "find_user_by_email",
     "get_user",
+    "inspect_handoff",
     "issue_handoff",
     "normalise_email",
     "password_problems",
+    "rebind_handoff",
     "redeem_handoff",
     "set_password",
     "set_role",

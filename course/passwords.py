@@ -218,7 +218,6 @@ If this was not you, you can ignore this email: nothing about your account has c
 
 
 __all__ = [
-    "existing_account_email",
     "LINK_INVALID",
     "MAX_OUTSTANDING",
     "REQUEST_ANSWER",
@@ -226,6 +225,7 @@ __all__ = [
     "TOO_MANY",
     "ResetRequest",
     "admin_reset_password",
+    "existing_account_email",
     "link_is_valid",
     "request_allowed",
     "request_reset",

@@ -13,7 +13,7 @@ from course.markdown import escape_markdown
 from course.ui import resources
 from course.ui.auth_routes import safe_next
 from course.ui.redirect import go_to
-from course.ui.session import client_address, forget_user, oidc_configured, oidc_problem, session_token
+from course.ui.session import browser_cookie, client_address, forget_user, oidc_configured, oidc_problem, session_token
 
 
 def plain(text: str) -> str:
@@ -22,7 +22,7 @@ def plain(text: str) -> str:
 
 
 def _finish(user: User, next_url: str | None) -> None:
-    handoff = accounts.issue_handoff(resources.store(), user.id, now=utcnow())
+    handoff = accounts.issue_handoff(resources.store(), user.id, now=utcnow(), browser=browser_cookie())
     url = f"/auth/handoff?token={quote(handoff)}&next={quote(safe_next(next_url))}"
     st.session_state["handoff_url"] = url
     st.success(f"Welcome, {plain(user.display_name)}. Taking you to the course…")
