@@ -298,7 +298,7 @@ def _create_password_user(
     """
     require_aware(now)
     role = Role(role)
-    email = normalise_email(email)
+    email = normalise_email(email[: 4 * MAX_EMAIL_LENGTH])  # still too long for email_problem if cut here
     display_name = display_name.strip()
     problems = [problem for problem in (_email_problem(email), _display_name_problem(display_name)) if problem]
     problems += _password_problems(password, email)
@@ -484,10 +484,14 @@ def authenticate(store: Store, *, email: str, password: str, now: datetime, clie
     account: its owner signs in from another client as usual.
     """
     require_aware(now)
-    email = normalise_email(email)
+    email = normalise_email(email[: 4 * MAX_EMAIL_LENGTH])  # never normalise megabytes; still too long below
     attempts, failures = _sign_in_checks(client, email, password)
     _throttle(ratelimit.retry_after(failures), "unsuccessful sign-in")
     _throttle(ratelimit.take(attempts), "sign-in")
+    if len(email) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
+        # No account can have these (sign-up refuses them): no lookup, no hashing of megabytes.
+        ratelimit.count(failures)
+        raise SignInError(SIGN_IN_FAILED)
     with store.read() as connection:
         row = connection.execute(
             select(*_USER_COLUMNS, UserRow.password_hash).where(UserRow.email == email, UserRow.deleted_at.is_(None))

@@ -63,7 +63,7 @@ def request_allowed(client: str, email: str) -> bool:
     its own count (sticky sessions pin a client to one); the per-account cap on outstanding links
     (MAX_OUTSTANDING) holds across them.
     """
-    address = accounts.normalise_email(email)
+    address = accounts.normalise_email(email[: accounts.MAX_EMAIL_LENGTH + 1])
     checks = [(IN_TOTAL, "all"), (PER_CLIENT, client), (PER_ADDRESS, address)]
     return ratelimit.take(checks) is None
 
@@ -79,8 +79,8 @@ def reset_limiter() -> None:
 def request_reset(store: Store, email: str, *, now: datetime, ttl: timedelta = RESET_TTL) -> ResetRequest | None:
     """A new reset token for the password account with this email, or None (see the module notes)."""
     require_aware(now)
-    address = accounts.normalise_email(email)
-    if not address:
+    address = accounts.normalise_email(email[: accounts.MAX_EMAIL_LENGTH + 1])
+    if not address or len(address) > accounts.MAX_EMAIL_LENGTH:
         return None
     with store.write() as conn:
         row = conn.execute(

@@ -127,7 +127,9 @@ def _members(store: Store, user: User, cohort: Cohort) -> None:
         columns=["Name", "Email", "Joined"],
     )
     charts.table(frame, f"{cohort.name} learners", key="csv-members")
-    search = st.text_input("Add a learner by name or email", key="find-learner", placeholder="At least two letters")
+    search = st.text_input(
+        "Add a learner by name or email", key="find-learner", placeholder="At least two letters", max_chars=254
+    )
     matches = [m for m in cohorts.find_learners(store, user, search) if m.user_id not in {p.user_id for p in people}]
     if search.strip() and not matches:
         st.caption("No learner matches that (or everyone who matches is already in the cohort).")

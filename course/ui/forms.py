@@ -50,8 +50,10 @@ def sign_in_page(next_url: str | None = None, *, heading: str | None = None, sum
             st.logout()
         st.caption("Or sign in below with a course password, if you have one.")
     with st.form("sign-in"):
-        email = st.text_input("Email", autocomplete="email")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
+        email = st.text_input("Email", autocomplete="email", max_chars=accounts.MAX_EMAIL_LENGTH)
+        password = st.text_input(
+            "Password", type="password", autocomplete="current-password", max_chars=accounts.MAX_PASSWORD_LENGTH
+        )
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
@@ -78,12 +80,20 @@ def sign_in_page(next_url: str | None = None, *, heading: str | None = None, sum
 def sign_up_page(next_url: str | None = None) -> None:
     st.title("Create an account")
     with st.form("sign-up"):
-        name = st.text_input("Your name (as it should appear on your certificate)", max_chars=80)
-        email = st.text_input("Email", autocomplete="email")
-        password = st.text_input(
-            "Password", type="password", autocomplete="new-password", help="At least 10 characters."
+        name = st.text_input(
+            "Your name (as it should appear on your certificate)", max_chars=accounts.MAX_DISPLAY_NAME_LENGTH
         )
-        confirm = st.text_input("Repeat the password", type="password", autocomplete="new-password")
+        email = st.text_input("Email", autocomplete="email", max_chars=accounts.MAX_EMAIL_LENGTH)
+        password = st.text_input(
+            "Password",
+            type="password",
+            autocomplete="new-password",
+            help="At least 10 characters.",
+            max_chars=accounts.MAX_PASSWORD_LENGTH,
+        )
+        confirm = st.text_input(
+            "Repeat the password", type="password", autocomplete="new-password", max_chars=accounts.MAX_PASSWORD_LENGTH
+        )
         submitted = st.form_submit_button("Create account", type="primary")
     if not submitted:
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from course import mail, passwords
-from course.accounts import AccountError, SignUpError
+from course.accounts import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, AccountError, SignUpError
 from course.clock import utcnow
 from course.ui import resources
 from course.ui.session import client_address, current_user, forget_user
@@ -44,7 +44,7 @@ def forgot() -> None:
         return
     st.write("Type the email address you sign in with, and we will send you a link to choose a new password.")
     with st.form("forgot-password"):
-        email = st.text_input("Email", autocomplete="email")
+        email = st.text_input("Email", autocomplete="email", max_chars=MAX_EMAIL_LENGTH)
         submitted = st.form_submit_button("Send me a link", type="primary")
     if submitted:
         if not email.strip():
@@ -77,9 +77,15 @@ def reset() -> None:
         return
     with st.form("reset-password"):
         password = st.text_input(
-            "New password", type="password", autocomplete="new-password", help="At least 10 characters."
+            "New password",
+            type="password",
+            autocomplete="new-password",
+            help="At least 10 characters.",
+            max_chars=MAX_PASSWORD_LENGTH,
         )
-        confirm = st.text_input("Repeat the new password", type="password", autocomplete="new-password")
+        confirm = st.text_input(
+            "Repeat the new password", type="password", autocomplete="new-password", max_chars=MAX_PASSWORD_LENGTH
+        )
         submitted = st.form_submit_button("Change my password", type="primary")
     if not submitted:
         return

@@ -3,6 +3,7 @@ import json
 import streamlit as st
 
 from course import mail, privacy, reminders
+from course.accounts import MAX_EMAIL_LENGTH
 from course.clock import utcnow
 from course.permissions import Action, can
 from course.ui import resources
@@ -57,7 +58,9 @@ st.markdown(
     "Download your data first if you want to keep it. **This cannot be undone.**"
 )
 with st.form("delete-account"):
-    typed = st.text_input(f"To confirm, type your email address ({user.email})", autocomplete="off")
+    typed = st.text_input(
+        f"To confirm, type your email address ({user.email})", autocomplete="off", max_chars=MAX_EMAIL_LENGTH
+    )
     confirmed = st.form_submit_button("Delete my account permanently", type="primary", icon=":material/delete_forever:")
 if confirmed:
     try:
