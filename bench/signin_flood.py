@@ -62,15 +62,12 @@ def stats(times: list[float]) -> str:
         return "no loads"
     ordered = sorted(times)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    return (
-        f"median {statistics.median(ordered):.3f} s, p95 {p95:.3f} s, max {ordered[-1]:.3f} s "
-        f"({len(ordered)} loads)"
-    )
+    return f"median {statistics.median(ordered):.3f} s, p95 {p95:.3f} s, max {ordered[-1]:.3f} s ({len(ordered)} loads)"
 
 
-def answers(result: RunResult) -> str:
-    """The alerts a sign-in produced (errors, warnings, success), as one line."""
-    shown = [text for text in result.texts if "Welcome" in text or "sign" in text.lower() or "try" in text.lower()]
+def answers(result: RunResult, before: RunResult) -> str:
+    """What the sign-in added to the page (its error, warning or welcome), as one line."""
+    shown = [text for text in result.texts if text not in before.texts]
     return " | ".join(shown) or "(no message)"
 
 
@@ -96,7 +93,7 @@ async def sign_in_attempt(url: str, number: int, go: asyncio.Event) -> tuple[str
             )
         except ProtocolError:  # the page showed Streamlit's error box (the server log says why)
             return "(an error box: the page failed)", time.perf_counter() - started
-        return answers(result), time.perf_counter() - started
+        return answers(result, page), time.perf_counter() - started
     finally:
         await session.close()
 
@@ -155,7 +152,8 @@ async def measure(args: argparse.Namespace, data_dir: str) -> None:
     if "Traceback" in log:
         last = log[log.rfind("Traceback") :].splitlines()
         print("last server error: " + (last[-1] if last else "?"))
-    print(f"{args.attempts} simultaneous sign-ins to made-up emails from one client; load average {os.getloadavg()[0]:.2f}")
+    load = os.getloadavg()[0]
+    print(f"{args.attempts} simultaneous sign-ins to made-up emails from one client; load average {load:.2f}")
     print(f"other learner's module page alone:       {stats(alone)}")
     print(f"other learner's module page during flood: {stats(during)}")
     print(f"server RSS before {before:.0f} MiB, peak during flood {peak:.0f} MiB")

@@ -13,8 +13,8 @@ from course.content import Course, Module
 from course.glossary import (
     MAX_QUERY_CHARS,
     GlossaryIndex,
-    QueryTooLong,
     MatchKind,
+    QueryTooLong,
     SearchHit,
     TermUsage,
     a_to_z,
