@@ -650,7 +650,7 @@ class Handoff:
 
 
 def issue_handoff(
-    store: Store, user_id: int, *, now: datetime, ttl: timedelta = HANDOFF_TTL, browser: str | None
+    store: Store, user_id: int, *, now: datetime, ttl: timedelta = HANDOFF_TTL, browser: str | None = None
 ) -> str:
     """A short-lived, single-use token that :func:`redeem_handoff` exchanges for a session token.
 
@@ -718,7 +718,7 @@ def redeem_handoff(
     token: str | None,
     *,
     now: datetime,
-    browser: str | None,
+    browser: str | None = None,
     replacing: str | None = None,
 ) -> str | None:
     """Use up a handoff token and return a new session token, or None if it cannot be used.
