@@ -125,10 +125,12 @@ def test_duplicate_email_is_refused_whatever_its_case(store: Store, alice: User,
     assert raised.value.message == EMAIL_TAKEN == "An account with this email already exists."
 
 
-def test_duplicate_email_is_listed_with_other_problems(store: Store, alice: User, now: datetime) -> None:
+def test_a_taken_email_is_not_reported_before_other_problems(store: Store, alice: User, now: datetime) -> None:
     with pytest.raises(SignUpError) as raised:
         sign_up(store, email="alice@example.org", display_name="Other", password="short", now=now)
-    assert raised.value.problems == ["Password must be at least 10 characters."]  # taken is said only once all else is valid
+    assert raised.value.problems == [
+        "Password must be at least 10 characters."
+    ]  # taken is said only once all else is valid
 
 
 def test_create_user_admin_sets_the_role_and_validates_like_sign_up(store: Store, now: datetime) -> None:
@@ -261,7 +263,7 @@ def test_weak_hash_is_kept_when_the_password_is_wrong(
 
 
 def test_failures_from_one_client_throttle_that_client_only(store: Store, alice: User, now: datetime) -> None:
-    for second in range(5):
+    for _ in range(5):
         with pytest.raises(SignInError):
             authenticate(store, email=alice.email, password="wrong password", now=now, client="203.0.113.66")
     with pytest.raises(ThrottledError) as raised:
@@ -325,7 +327,9 @@ def test_addresses_are_stored_and_matched_in_one_form(store: Store, now: datetim
     assert authenticate(store, email=typed, password=PASSWORD, now=now) == user
     assert find_user_by_email(store, stored) == user
     with pytest.raises(SignUpError, match="already exists"):
-        sign_up(store, email=stored.upper() if stored.isascii() else stored, display_name="X", password=PASSWORD, now=now)
+        sign_up(
+            store, email=stored.upper() if stored.isascii() else stored, display_name="X", password=PASSWORD, now=now
+        )
 
 
 def test_sign_up_for_a_taken_email_still_hashes(
