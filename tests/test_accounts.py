@@ -529,3 +529,14 @@ def test_deleted_oidc_user_cannot_come_back(store: Store, now: datetime) -> None
 def test_naive_now_is_refused(store: Store, alice: User) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         start_session(store, alice.id, now=datetime(2025, 1, 1))
+
+
+def test_over_long_sign_in_fields_are_refused_before_any_password_check(
+    store: Store, alice: User, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[str] = []
+    monkeypatch.setattr(accounts, "_verify", lambda stored, password: checked.append(password) or False)
+    for email, password in (("a" * 10_000 + "@example.org", PASSWORD), (alice.email, "p" * 100_000)):
+        with pytest.raises(SignInError, match=SIGN_IN_FAILED):
+            authenticate(store, email=email, password=password, now=now)
+    assert checked == []
