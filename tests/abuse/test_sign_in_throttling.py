@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from limits import RateLimitItemPerHour
@@ -113,9 +114,9 @@ def test_a_flood_from_one_client_is_refused_before_hashing(
     assert texts(try_sign_in("someone@example.org", "whatever password").error) == [SIGN_IN_FAILED]
 
 
-@pytest.fixture
-def full_gate() -> Iterator[None]:
-    """A gate of one slot and no queue, held by another sign-in for the test's duration."""
+@contextmanager
+def gate_held_by_someone_else() -> Iterator[None]:
+    """A gate of one slot and no queue, held by another sign-in meanwhile."""
     original = ratelimit.hashing_slot()
     gate = ratelimit.HashingGate(concurrency=1, queue=0, wait=0.1)
     ratelimit.set_gate(gate)
@@ -129,20 +130,24 @@ def full_gate() -> Iterator[None]:
     worker = threading.Thread(target=hold)
     worker.start()
     holding.wait(5)
-    yield
-    release.set()
-    worker.join()
-    ratelimit.set_gate(original)
+    try:
+        yield
+    finally:
+        release.set()
+        worker.join()
+        ratelimit.set_gate(original)
 
 
 def test_sign_in_beyond_the_hashing_gate_is_told_to_try_again(
-    app_store: Store, make_user: MakeUser, client: Callable[[str], None], checks: list[str], full_gate: None
+    app_store: Store, make_user: MakeUser, client: Callable[[str], None], checks: list[str]
 ) -> None:
     make_user(email="busy@example.org", name="Bea Busy")
-    at = try_sign_in("busy@example.org", PASSWORD)
+    with gate_held_by_someone_else():
+        at = try_sign_in("busy@example.org", PASSWORD)
     assert texts(at.error) == [BUSY]
     assert checks == []
     assert "handoff_url" not in at.session_state
+    assert signed_in_ok(try_sign_in("busy@example.org", PASSWORD))  # and shortly after, it works
 
 
 def test_sign_in_for_unknown_and_known_emails_costs_one_check_each(
