@@ -5,10 +5,10 @@ import streamlit as st
 from starlette.middleware import Middleware
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from course.ui.auth_routes import ROUTES
+from course.ui.auth_routes import MIDDLEWARE, ROUTES
 from course.ui.reconnect import FullFirstRun
 
-app = st.App(__file__, routes=ROUTES, middleware=[Middleware(FullFirstRun)])
+app = st.App(__file__, routes=ROUTES, middleware=[*MIDDLEWARE, Middleware(FullFirstRun)])
 
 if get_script_run_ctx(suppress_warning=True) is not None:  # a session's script run, not the server importing `app`
     from course.ui.shell import run

@@ -105,13 +105,28 @@ class StreamlitSession:
 
     @classmethod
     async def open(
-        cls, base_url: str, *, page: str = "", query: str = "", cookies: Mapping[str, str] | None = None
+        cls,
+        base_url: str,
+        *,
+        page: str = "",
+        query: str = "",
+        cookies: Mapping[str, str] | None = None,
+        ping_interval: float | None = 20.0,
     ) -> tuple[StreamlitSession, RunResult]:
-        """Connect like a browser opening ``base_url/page?query`` and wait for the first page."""
+        """Connect like a browser opening ``base_url/page?query`` and wait for the first page.
+
+        ``ping_interval=None`` turns off the client's keepalive pings (a starved server would
+        otherwise be disconnected after 20 s instead of measured).
+        """
         ws_url = base_url.replace("http://", "ws://", 1).rstrip("/") + "/_stcore/stream"
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())} if cookies else {}
         ws = await websockets.connect(
-            ws_url, subprotocols=[Subprotocol("streamlit")], additional_headers=headers, max_size=None, compression=None
+            ws_url,
+            subprotocols=[Subprotocol("streamlit")],
+            additional_headers=headers,
+            max_size=None,
+            compression=None,
+            ping_interval=ping_interval,
         )
         session = cls(ws, page, query)
         first = await session.rerun()  # timed from the rerun request, as the browser sends it on connect

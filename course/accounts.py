@@ -17,13 +17,16 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import idna
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from limits import RateLimitItemPerHour, RateLimitItemPerMinute
 from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from course import formatting
+from course import formatting, ratelimit
 from course.clock import require_aware
+from course.ratelimit import Check, Limit
 from course.store.db import Store
 from course.store.models import AuthTokenRow, LoginAttemptRow, UserRow
 
@@ -32,14 +35,29 @@ MAX_DISPLAY_NAME_LENGTH = 80
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 
+# Limits on signed-out work (course.ratelimit: moving windows, per process). Attempts are counted
+# before the password check; failures after it. No limit is per account alone, so a stranger can
+# slow their own guesses at an account but never lock its owner out from another client.
 THROTTLE_FAILURES = 5
 THROTTLE_WINDOW = timedelta(minutes=15)
+SIGN_IN_PER_CLIENT = Limit("sign-in:client", RateLimitItemPerMinute(20))
+SIGN_IN_PER_CLIENT_HOUR = Limit("sign-in:client-hour", RateLimitItemPerHour(100))
+SIGN_IN_IN_TOTAL = Limit("sign-in:all", RateLimitItemPerMinute(600))
+# Failures for one email from one client (guessing one account).
+FAILURES_PER_CLIENT_ACCOUNT = Limit("sign-in:client-email", RateLimitItemPerMinute(THROTTLE_FAILURES, 15))
+# Failures with one password from one client, whatever the email (password spraying).
+FAILURES_PER_CLIENT_PASSWORD = Limit("sign-in:client-password", RateLimitItemPerMinute(THROTTLE_FAILURES, 15))
+SIGN_UP_PER_CLIENT = Limit("sign-up:client", RateLimitItemPerMinute(10, 10))
+SIGN_UP_IN_TOTAL = Limit("sign-up:all", RateLimitItemPerHour(300))
 
 SESSION_TTL = timedelta(days=30)
 HANDOFF_TTL = timedelta(seconds=60)
+CONFIRM_TTL = timedelta(minutes=10)  # a handoff waiting on "Continue as ...?" (the person reads first)
 
 SIGN_IN_FAILED = "Email or password is incorrect."
 EMAIL_TAKEN = "An account with this email already exists."
+BUSY = "The course is busy signing other people in. Please try again in a few seconds."
+LOCAL_CLIENT = "local"  # the client key for callers with no network client (command line, tests)
 
 _SESSION = "session"
 _HANDOFF = "handoff"
@@ -85,28 +103,106 @@ class SignInError(AccountError):
 
 
 class ThrottledError(AccountError):
-    """Too many recent failed sign-ins for this email; ``retry_after`` says how long until allowed."""
+    """Too many recent attempts from this client; ``retry_after`` says how long until allowed."""
 
-    def __init__(self, retry_after: timedelta) -> None:
+    def __init__(self, retry_after: timedelta, what: str = "sign-in") -> None:
         minutes = max(1, math.ceil(retry_after.total_seconds() / 60))
         unit = "minute" if minutes == 1 else "minutes"
-        super().__init__(f"Too many unsuccessful sign-in attempts. Please wait {minutes} {unit} and try again.")
+        super().__init__(f"Too many {what} attempts from here. Please wait {minutes} {unit} and try again.")
         self.retry_after = retry_after
+
+
+class BusyError(AccountError):
+    """The process is already hashing as many passwords as it may: answered at once, try again shortly."""
+
+    def __init__(self) -> None:
+        super().__init__(BUSY)
+
+
+def _throttle(wait: float | None, what: str) -> None:
+    if wait is not None:
+        raise ThrottledError(timedelta(seconds=math.ceil(wait)), what)
+
+
+def _hash_password(password: str) -> str:
+    """argon2id through the process's hashing gate (:class:`BusyError` when it is full)."""
+    try:
+        with ratelimit.hashing_slot().slot():
+            return _hasher.hash(password)
+    except ratelimit.Busy as busy:
+        raise BusyError from busy
 
 
 # --- validation -------------------------------------------------------------------------------
 
 
+# Scripts that one language writes together (Japanese mixes these three); any other mix of scripts in
+# one part of an address is a look-alike risk (UTS #39, "Highly Restrictive" level, approximated).
+_SCRIPTS_USED_TOGETHER = ({"CJK", "HIRAGANA", "KATAKANA"},)
+EMAIL_INVALID = "Enter a valid email address, like name@example.org."
+EMAIL_LOOKALIKE = (
+    "Email address mixes letters from different alphabets (for example a Cyrillic letter among Latin "
+    "ones). Type it again in one alphabet."
+)
+EMAIL_FORMAT_CHARACTER = "Email address contains an invisible character (such as a zero-width space). Type it again."
+EMAIL_LITERAL = "Email address must end in a domain name, not an address in brackets."
+
+
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The one form in which an email is stored and compared (every lookup and insert uses it).
+
+    Unicode NFKC (so full-width and compatibility characters become their plain forms), trimmed,
+    lower-cased (local part too: the course has always matched addresses case-insensitively), and a
+    domain that is a valid internationalised name written as its ASCII A-label (IDNA 2008 with UTS
+    #46 mapping, the ``idna`` package: ``bücher.example`` -> ``xn--bcher-kva.example``). Never raises:
+    text that cannot be an address comes back normalised as far as it goes, for
+    :func:`email_problem` to refuse.
+    """
+    address = unicodedata.normalize("NFKC", email).strip().lower()
+    local, at, domain = address.rpartition("@")
+    if not at or not domain or domain.startswith("[") or any(unicodedata.category(c) == "Cf" for c in address):
+        return address  # left for email_problem to refuse (IDNA mapping would silently drop a zero-width space)
+    try:
+        ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return address
+    return f"{local}@{ascii_domain}"
 
 
-def _email_problem(email: str) -> str | None:
+def _scripts(text: str) -> set[str]:
+    """The scripts of the letters in ``text``, from each letter's Unicode name (e.g. "CYRILLIC")."""
+    found = set()
+    for char in text:
+        if char.isalpha():
+            name = unicodedata.name(char, "")
+            found.add(name.split(" ")[0] if name else "UNKNOWN")
+    return found
+
+
+def _mixes_scripts(text: str) -> bool:
+    scripts = _scripts(text)
+    return len(scripts) > 1 and not any(scripts <= allowed for allowed in _SCRIPTS_USED_TOGETHER)
+
+
+def email_problem(email: str) -> str | None:
+    """Why ``email`` (already :func:`normalise_email`-ed) cannot be a new account's address, or None.
+
+    Refused: empty, longer than 254 characters (RFC 5321 section 4.5.3.1.3), not one ``@`` between a
+    local part and a dotted domain, spaces and control characters, invisible format characters
+    (Unicode category Cf: zero-width spaces and joiners, direction marks), address literals such as
+    ``a@[127.0.0.1]`` (RFC 5321 section 4.1.3), domains IDNA 2008 does not allow, and a local part or
+    domain label that mixes alphabets (a Cyrillic "а" among Latin letters): each would let two
+    accounts look identical on an educator's screen.
+    """
     if not email:
         return "Enter your email address."
     if len(email) > MAX_EMAIL_LENGTH:
         return f"Email address must be at most {MAX_EMAIL_LENGTH} characters."
-    local, _, domain = email.partition("@")
+    if any(unicodedata.category(char) == "Cf" for char in email):
+        return EMAIL_FORMAT_CHARACTER
+    local, _, domain = email.rpartition("@")
+    if domain.startswith("[") or domain.endswith("]"):
+        return EMAIL_LITERAL
     well_formed = (
         email.count("@") == 1
         and bool(local)
@@ -114,9 +210,21 @@ def _email_problem(email: str) -> str | None:
         and not domain.startswith(".")
         and not domain.endswith(".")
         and ".." not in domain
-        and not any(char.isspace() or unicodedata.category(char) == "Cc" for char in email)
+        and not any(char.isspace() or unicodedata.category(char).startswith("C") for char in email)
     )
-    return None if well_formed else "Enter a valid email address, like name@example.org."
+    if not well_formed:
+        return EMAIL_INVALID
+    try:
+        unicode_domain = idna.decode(domain)
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return EMAIL_INVALID
+    if _mixes_scripts(local) or any(_mixes_scripts(label) for label in unicode_domain.split(".")):
+        return EMAIL_LOOKALIKE
+    return None
+
+
+def _email_problem(email: str) -> str | None:
+    return email_problem(email)
 
 
 def _display_name_problem(display_name: str) -> str | None:
@@ -201,24 +309,33 @@ def _email_exists(connection: Connection, email: str) -> bool:
 
 
 def _create_password_user(
-    store: Store, *, email: str, display_name: str, password: str, role: Role, now: datetime
+    store: Store,
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    role: Role,
+    now: datetime,
+    client: str | None,
 ) -> User:
+    """Validate, then (limits first, for a signed-out ``client``) hash, then insert.
+
+    The hash is computed whether or not the email is taken, so both answers take the same time.
+    """
     require_aware(now)
     role = Role(role)
-    email = normalise_email(email)
+    email = normalise_email(email[: 4 * MAX_EMAIL_LENGTH])  # still too long for email_problem if cut here
     display_name = display_name.strip()
-    email_problem = _email_problem(email)
-    problems = [problem for problem in (email_problem, _display_name_problem(display_name)) if problem is not None]
+    problems = [problem for problem in (_email_problem(email), _display_name_problem(display_name)) if problem]
     problems += _password_problems(password, email)
-    if email_problem is None:
-        with store.read() as connection:
-            if _email_exists(connection, email):
-                problems.insert(0, EMAIL_TAKEN)
     if problems:
         raise SignUpError(*problems)
+    if client is not None:
+        _throttle(ratelimit.take([(SIGN_UP_PER_CLIENT, client), (SIGN_UP_IN_TOTAL, "all")]), "sign-up")
 
-    # Hash before taking the write lock: argon2 is deliberately slow.
-    password_hash = _hasher.hash(password)
+    # Hash before taking the write lock (argon2 is deliberately slow), and before looking the email
+    # up: an address already taken costs the same time as a new one.
+    password_hash = _hash_password(password)
     try:
         with store.write() as connection:
             if _email_exists(connection, email):
@@ -244,15 +361,32 @@ def _create_password_user(
 
 
 def sign_up(
-    store: Store, *, email: str, display_name: str, password: str, now: datetime, role: Role = Role.LEARNER
+    store: Store,
+    *,
+    email: str,
+    display_name: str,
+    password: str,
+    now: datetime,
+    role: Role = Role.LEARNER,
+    client: str = LOCAL_CLIENT,
 ) -> User:
-    """Create a password account. Raises :class:`SignUpError` listing every problem found."""
-    return _create_password_user(store, email=email, display_name=display_name, password=password, role=role, now=now)
+    """Create a password account for a signed-out ``client`` (its network address).
+
+    Raises :class:`SignUpError` listing every problem found (an email already taken is reported
+    only once everything else is valid, after the same hashing time as a new account),
+    :class:`ThrottledError` past SIGN_UP_PER_CLIENT / SIGN_UP_IN_TOTAL, :class:`BusyError` when the
+    hashing gate is full.
+    """
+    return _create_password_user(
+        store, email=email, display_name=display_name, password=password, role=role, now=now, client=client
+    )
 
 
 def create_user_admin(store: Store, *, email: str, display_name: str, password: str, role: Role, now: datetime) -> User:
     """Create an account with any role (for the command line); validated exactly like :func:`sign_up`."""
-    return _create_password_user(store, email=email, display_name=display_name, password=password, role=role, now=now)
+    return _create_password_user(
+        store, email=email, display_name=display_name, password=password, role=role, now=now, client=None
+    )
 
 
 def set_role(store: Store, user_id: int, role: Role) -> None:
@@ -345,39 +479,6 @@ def _dummy_hash() -> str:
     return _hasher.hash("not a real password; used to keep sign-in timing uniform")
 
 
-def _locked_until(connection: Connection, email: str, now: datetime) -> datetime | None:
-    """When the lock on this email lifts, or None if sign-in is allowed now.
-
-    Locked while some failure F less than THROTTLE_WINDOW ago was the fifth within THROTTLE_WINDOW;
-    the lock lifts THROTTLE_WINDOW after F. Failures before a successful sign-in do not count.
-    """
-    attempts = connection.execute(
-        select(LoginAttemptRow.attempted_at, LoginAttemptRow.succeeded)
-        .where(
-            LoginAttemptRow.email == email,
-            # The first of five failures can be up to one window before the fifth, which itself
-            # must be within the last window.
-            LoginAttemptRow.attempted_at > now - 2 * THROTTLE_WINDOW,
-            LoginAttemptRow.attempted_at <= now,
-        )
-        .order_by(LoginAttemptRow.attempted_at, LoginAttemptRow.id)
-    ).all()
-    failures: list[datetime] = []
-    for attempt in attempts:
-        if attempt.succeeded:
-            failures.clear()
-        else:
-            failures.append(attempt.attempted_at)
-    until: datetime | None = None
-    for index in range(THROTTLE_FAILURES - 1, len(failures)):
-        fifth = failures[index]
-        if fifth - failures[index - (THROTTLE_FAILURES - 1)] <= THROTTLE_WINDOW:
-            lifts_at = fifth + THROTTLE_WINDOW
-            if lifts_at > now and (until is None or lifts_at > until):
-                until = lifts_at
-    return until
-
-
 def _verify(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
@@ -385,35 +486,60 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def authenticate(store: Store, *, email: str, password: str, now: datetime) -> User:
-    """The user whose email and password these are.
+def _sign_in_checks(client: str, email: str, password: str) -> tuple[list[Check], list[Check]]:
+    """(attempt checks counted before the password check, failure checks counted after a failure)."""
+    attempts: list[Check] = [
+        (SIGN_IN_PER_CLIENT, client),
+        (SIGN_IN_PER_CLIENT_HOUR, client),
+        (SIGN_IN_IN_TOTAL, "all"),
+    ]
+    failures: list[Check] = [
+        (FAILURES_PER_CLIENT_ACCOUNT, f"{client}|{email}"),
+        (FAILURES_PER_CLIENT_PASSWORD, f"{client}|{ratelimit.fingerprint(password)}"),
+    ]
+    return attempts, failures
 
-    Raises :class:`SignInError` with the same message whether the account is unknown, deleted or
-    the password is wrong, and :class:`ThrottledError` after too many failures for this email.
-    Refused (throttled) attempts are not recorded, so they do not extend the lock.
+
+def authenticate(store: Store, *, email: str, password: str, now: datetime, client: str = LOCAL_CLIENT) -> User:
+    """The user whose email and password these are, for a signed-out ``client`` (its network address).
+
+    Raises :class:`SignInError` with the same message, after the same work, whether the account is
+    unknown, deleted or the password is wrong. Before any password check: :class:`ThrottledError`
+    after THROTTLE_FAILURES failures within THROTTLE_WINDOW for this email from this client, or with
+    this password from this client over any emails (spraying), or past the client's and the
+    process's attempt limits; :class:`BusyError` when the hashing gate is full. Nothing here locks an
+    account: its owner signs in from another client as usual.
     """
     require_aware(now)
-    email = normalise_email(email)
+    email = normalise_email(email[: 4 * MAX_EMAIL_LENGTH])  # never normalise megabytes; still too long below
+    attempts, failures = _sign_in_checks(client, email, password)
+    _throttle(ratelimit.retry_after(failures), "unsuccessful sign-in")
+    _throttle(ratelimit.take(attempts), "sign-in")
+    if len(email) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
+        # No account can have these (sign-up refuses them): no lookup, no hashing of megabytes.
+        ratelimit.count(failures)
+        raise SignInError(SIGN_IN_FAILED)
     with store.read() as connection:
-        locked_until = _locked_until(connection, email, now)
         row = connection.execute(
             select(*_USER_COLUMNS, UserRow.password_hash).where(UserRow.email == email, UserRow.deleted_at.is_(None))
         ).one_or_none()
-    if locked_until is not None:
-        raise ThrottledError(locked_until - now)
 
     stored_hash = row.password_hash if row is not None else None
-    if stored_hash is None:
-        # Unknown, deleted or OIDC-only account: spend the same time as a real check.
-        _verify(_dummy_hash(), password)
-        succeeded = False
-    else:
-        succeeded = _verify(stored_hash, password)
-    new_hash = (
-        _hasher.hash(password)
-        if succeeded and stored_hash is not None and _hasher.check_needs_rehash(stored_hash)
-        else None
-    )
+    try:
+        with ratelimit.hashing_slot().slot():
+            if stored_hash is None:
+                # Unknown, deleted or OIDC-only account: spend the same time as a real check.
+                _verify(_dummy_hash(), password)
+                succeeded = False
+            else:
+                succeeded = _verify(stored_hash, password)
+            new_hash = (
+                _hasher.hash(password)
+                if succeeded and stored_hash is not None and _hasher.check_needs_rehash(stored_hash)
+                else None
+            )
+    except ratelimit.Busy as busy:
+        raise BusyError from busy
 
     with store.write() as connection:
         connection.execute(insert(LoginAttemptRow).values(email=email, succeeded=succeeded, attempted_at=now))
@@ -425,7 +551,9 @@ def authenticate(store: Store, *, email: str, password: str, now: datetime) -> U
                 .values(password_hash=new_hash)
             )
     if not succeeded or row is None:
+        ratelimit.count(failures)
         raise SignInError(SIGN_IN_FAILED)
+    ratelimit.forget(failures[:1])  # this client proved it knows the password: its count for the email restarts
     return _user_from(row)
 
 
@@ -433,8 +561,8 @@ def set_password(store: Store, user_id: int, password: str, *, now: datetime) ->
     """Give a (not deleted) account a new password and sign it out everywhere.
 
     Validated like sign-up (:class:`SignUpError` lists the problems). Every session and handoff is
-    revoked, and a successful sign-in is recorded so earlier failures no longer lock the email.
-    Raises LookupError when there is no such account.
+    revoked, and a successful sign-in is recorded. Raises LookupError when there is no such
+    account, :class:`BusyError` when the hashing gate is full.
     """
     require_aware(now)
     with store.read() as connection:
@@ -446,7 +574,7 @@ def set_password(store: Store, user_id: int, password: str, *, now: datetime) ->
     problems = _password_problems(password, row.email)
     if problems:
         raise SignUpError(*problems)
-    password_hash = _hasher.hash(password)  # before the write lock: argon2 is deliberately slow
+    password_hash = _hash_password(password)  # before the write lock: argon2 is deliberately slow
     with store.write() as connection:
         connection.execute(update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash))
         _revoke_all_tokens(connection, user_id, now)
@@ -461,13 +589,20 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _insert_token(connection: Connection, user_id: int, kind: str, now: datetime, ttl: timedelta) -> str:
+def _insert_token(
+    connection: Connection, user_id: int, kind: str, now: datetime, ttl: timedelta, browser: str | None = None
+) -> str:
     if ttl <= timedelta(0):
         raise ValueError("ttl must be positive")
     token = secrets.token_urlsafe(32)
     connection.execute(
         insert(AuthTokenRow).values(
-            token_hash=_token_hash(token), kind=kind, user_id=user_id, created_at=now, expires_at=now + ttl
+            token_hash=_token_hash(token),
+            kind=kind,
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + ttl,
+            browser_hash=_token_hash(browser) if browser else None,
         )
     )
     return token
@@ -532,52 +667,139 @@ def end_all_sessions(store: Store, user_id: int, *, now: datetime) -> None:
         _revoke_all_tokens(connection, user_id, now)
 
 
-def issue_handoff(store: Store, user_id: int, *, now: datetime, ttl: timedelta = HANDOFF_TTL) -> str:
-    """A short-lived, single-use token that :func:`redeem_handoff` exchanges for a session token."""
+@dataclass(frozen=True)
+class Handoff:
+    """A handoff that can still be redeemed, as seen from the browser holding the link."""
+
+    user: User
+    bound: bool  # minted for one browser (its rp_browser cookie)
+    this_browser: bool  # ... and that browser is the one asking
+
+
+def issue_handoff(
+    store: Store, user_id: int, *, now: datetime, ttl: timedelta = HANDOFF_TTL, browser: str | None = None
+) -> str:
+    """A short-lived, single-use token that :func:`redeem_handoff` exchanges for a session token.
+
+    ``browser`` is the value of the asking browser's own cookie (``rp_browser``): the handoff then
+    works only in that browser (a link passed to someone else is refused: login CSRF). None mints an
+    unbound handoff, which the redeeming route must confirm with the person first (an LMS launch
+    inside a frame, whose cookies the new window does not share).
+    """
     require_aware(now)
     with store.write() as connection:
-        return _insert_token(connection, user_id, _HANDOFF, now, ttl)
+        return _insert_token(connection, user_id, _HANDOFF, now, ttl, browser)
 
 
-def redeem_handoff(store: Store, token: str | None, *, now: datetime) -> str | None:
+def _live_handoff(token_hash: str, now: datetime) -> tuple[Any, ...]:
+    return (
+        AuthTokenRow.token_hash == token_hash,
+        AuthTokenRow.kind == _HANDOFF,
+        AuthTokenRow.used_at.is_(None),
+        AuthTokenRow.revoked_at.is_(None),
+        AuthTokenRow.expires_at > now,
+    )
+
+
+def inspect_handoff(store: Store, token: str | None, *, now: datetime, browser: str | None) -> Handoff | None:
+    """Who this handoff would sign in, and whether it was minted for ``browser``; None if unusable. Uses nothing up."""
+    require_aware(now)
+    if not token:
+        return None
+    with store.read() as connection:
+        row = connection.execute(
+            select(*_USER_COLUMNS, AuthTokenRow.browser_hash)
+            .join(AuthTokenRow, AuthTokenRow.user_id == UserRow.id)
+            .where(*_live_handoff(_token_hash(token), now), UserRow.deleted_at.is_(None))
+        ).one_or_none()
+    if row is None:
+        return None
+    bound = row.browser_hash is not None
+    same = bound and browser is not None and secrets.compare_digest(row.browser_hash, _token_hash(browser))
+    return Handoff(_user_from(row), bound, same)
+
+
+def _claim_handoff(connection: Connection, token: str, now: datetime, browser: str | None) -> int | None:
+    """Use up a handoff (conditional UPDATE: single use under concurrency) and return its user, or None."""
+    token_hash = _token_hash(token)
+    bound_to = (
+        AuthTokenRow.browser_hash.is_(None)
+        if browser is None
+        else (AuthTokenRow.browser_hash.is_(None) | (AuthTokenRow.browser_hash == _token_hash(browser)))
+    )
+    claimed = connection.execute(
+        update(AuthTokenRow).where(*_live_handoff(token_hash, now), bound_to).values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        return None
+    user_id: int | None = connection.execute(
+        select(UserRow.id)
+        .join(AuthTokenRow, AuthTokenRow.user_id == UserRow.id)
+        .where(AuthTokenRow.token_hash == token_hash, UserRow.deleted_at.is_(None))
+    ).scalar()
+    return user_id
+
+
+def redeem_handoff(
+    store: Store,
+    token: str | None,
+    *,
+    now: datetime,
+    browser: str | None = None,
+    replacing: str | None = None,
+) -> str | None:
     """Use up a handoff token and return a new session token, or None if it cannot be used.
 
-    The conditional UPDATE is what makes this single-use: of several concurrent redeemers only one
-    sees a changed row (PostgreSQL re-checks the WHERE clause after waiting for the row lock; SQLite
+    Refused (None, nothing used up) when the handoff was minted for another browser than
+    ``browser``. ``replacing`` is the browser's current session token, ended in the same
+    transaction (the caller has asked the person first if it belongs to someone else). The
+    conditional UPDATE is what makes this single-use: of several concurrent redeemers only one sees
+    a changed row (PostgreSQL re-checks the WHERE clause after waiting for the row lock; SQLite
     writers are serialised by BEGIN IMMEDIATE).
     """
     require_aware(now)
     if not token:
         return None
-    token_hash = _token_hash(token)
     with store.write() as connection:
-        claimed = connection.execute(
-            update(AuthTokenRow)
-            .where(
-                AuthTokenRow.token_hash == token_hash,
-                AuthTokenRow.kind == _HANDOFF,
-                AuthTokenRow.used_at.is_(None),
-                AuthTokenRow.revoked_at.is_(None),
-                AuthTokenRow.expires_at > now,
-            )
-            .values(used_at=now)
-        ).rowcount
-        if claimed != 1:
-            return None
-        user_id = connection.execute(
-            select(UserRow.id)
-            .join(AuthTokenRow, AuthTokenRow.user_id == UserRow.id)
-            .where(AuthTokenRow.token_hash == token_hash, UserRow.deleted_at.is_(None))
-        ).scalar()
+        user_id = _claim_handoff(connection, token, now, browser)
         if user_id is None:
             return None
-        return _insert_token(connection, user_id, _SESSION, now, SESSION_TTL)
+        if replacing:
+            connection.execute(
+                update(AuthTokenRow)
+                .where(
+                    AuthTokenRow.token_hash == _token_hash(replacing),
+                    AuthTokenRow.kind == _SESSION,
+                    AuthTokenRow.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+        return _insert_token(connection, user_id, _SESSION, now, SESSION_TTL, browser)
+
+
+def rebind_handoff(
+    store: Store, token: str, *, now: datetime, browser: str, ttl: timedelta = CONFIRM_TTL
+) -> str | None:
+    """Exchange a handoff for a new one bound to ``browser``, for a page that asks the person first.
+
+    The old link is used up, so the confirmation form carries the only live token, and it works only
+    in the browser that is showing the form. None when the handoff cannot be used from ``browser``.
+    """
+    require_aware(now)
+    with store.write() as connection:
+        user_id = _claim_handoff(connection, token, now, browser)
+        if user_id is None:
+            return None
+        return _insert_token(connection, user_id, _HANDOFF, now, ttl, browser)
 
 
 __all__ = [
+    "BUSY",
     "EMAIL_TAKEN",
     "SIGN_IN_FAILED",
     "AccountError",
+    "BusyError",
+    "Handoff",
     "Role",
     "SignInError",
     "SignUpError",
@@ -586,13 +808,16 @@ __all__ = [
     "authenticate",
     "create_user_admin",
     "delete_user",
+    "email_problem",
     "end_all_sessions",
     "end_session",
     "find_user_by_email",
     "get_user",
+    "inspect_handoff",
     "issue_handoff",
     "normalise_email",
     "password_problems",
+    "rebind_handoff",
     "redeem_handoff",
     "set_password",
     "set_role",

@@ -145,8 +145,20 @@ def build_index(course: Course) -> GlossaryIndex:
 # --- search -------------------------------------------------------------------------------------
 
 
+MAX_QUERY_CHARS = 100  # longer than any term name or phrase worth searching for
+
+
+class QueryTooLong(ValueError):
+    """A search longer than MAX_QUERY_CHARS (fuzzy matching costs grow with its length)."""
+
+
 def search(index: GlossaryIndex, query: str, *, limit: int | None = None) -> list[SearchHit]:
-    """Terms matching `query`, best first; each term at most once, under its best match."""
+    """Terms matching `query`, best first; each term at most once, under its best match.
+
+    Raises :class:`QueryTooLong` for more than MAX_QUERY_CHARS characters, before any matching.
+    """
+    if len(query) > MAX_QUERY_CHARS:
+        raise QueryTooLong(f"Search for at most {MAX_QUERY_CHARS} characters (this has {len(query)}).")
     needle = normalise(query)
     if not needle:
         return []

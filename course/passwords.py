@@ -17,13 +17,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from limits import RateLimitItemPerHour, RateLimitItemPerMinute, storage, strategies
+from limits import RateLimitItemPerHour, RateLimitItemPerMinute
 from sqlalchemy import func, insert, select, update
 
-from course import accounts, formatting
+from course import accounts, formatting, ratelimit
 from course.accounts import AccountError, User
 from course.clock import require_aware
 from course.mail import recipient_zone
+from course.ratelimit import Limit
 from course.store.db import Store
 from course.store.models import PasswordResetRow, UserRow
 
@@ -48,32 +49,28 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-# --- the limiter: one small function, so a shared limiter can replace it ----------------------------
+# --- the limits (course.ratelimit: moving windows in this process's memory) -------------------------
 
-_limits_storage = storage.MemoryStorage()
-_limiter = strategies.MovingWindowRateLimiter(_limits_storage)
-PER_CLIENT = RateLimitItemPerMinute(5, 15)  # 5 requests per 15 minutes from one client
-PER_ADDRESS = RateLimitItemPerHour(3)  # 3 requests per hour for one email address
-IN_TOTAL = RateLimitItemPerHour(200)  # every request to this process in an hour
+PER_CLIENT = Limit("password-reset:client", RateLimitItemPerMinute(5, 15))  # 5 requests per 15 minutes
+PER_ADDRESS = Limit("password-reset:email", RateLimitItemPerHour(3))  # 3 requests per hour for one address
+IN_TOTAL = Limit("password-reset:all", RateLimitItemPerHour(200))  # every request to this process in an hour
 
 
 def request_allowed(client: str, email: str) -> bool:
     """Whether a signed-out client may ask for a reset link now (checked before any database work).
 
-    Moving windows from the ``limits`` library, in this process's memory: per client, per address
-    and in total. With several app processes each keeps its own count (sticky sessions pin a
-    client to one); the per-account cap on outstanding links (MAX_OUTSTANDING) holds across them.
+    Per client, per address and in total (course.ratelimit): with several app processes each keeps
+    its own count (sticky sessions pin a client to one); the per-account cap on outstanding links
+    (MAX_OUTSTANDING) holds across them.
     """
-    address = accounts.normalise_email(email)
-    checks = ((IN_TOTAL, "all"), (PER_CLIENT, f"client:{client}"), (PER_ADDRESS, f"email:{address}"))
-    if not all(_limiter.test(item, "password-reset", key) for item, key in checks):
-        return False
-    return all(_limiter.hit(item, "password-reset", key) for item, key in checks)
+    address = accounts.normalise_email(email[: accounts.MAX_EMAIL_LENGTH + 1])
+    checks = [(IN_TOTAL, "all"), (PER_CLIENT, client), (PER_ADDRESS, address)]
+    return ratelimit.take(checks) is None
 
 
 def reset_limiter() -> None:
     """Forget every count (tests)."""
-    _limits_storage.reset()
+    ratelimit.reset()
 
 
 # --- requesting and using a link -----------------------------------------------------------------------
@@ -82,8 +79,8 @@ def reset_limiter() -> None:
 def request_reset(store: Store, email: str, *, now: datetime, ttl: timedelta = RESET_TTL) -> ResetRequest | None:
     """A new reset token for the password account with this email, or None (see the module notes)."""
     require_aware(now)
-    address = accounts.normalise_email(email)
-    if not address:
+    address = accounts.normalise_email(email[: accounts.MAX_EMAIL_LENGTH + 1])
+    if not address or len(address) > accounts.MAX_EMAIL_LENGTH:
         return None
     with store.write() as conn:
         row = conn.execute(
@@ -201,6 +198,25 @@ If you did not ask for this, you can ignore this email: your password stays as i
     return "Reset your Relational Prescribing password", body
 
 
+def existing_account_email(user: User, public_url: str) -> tuple[str, str]:
+    """The note to an account's owner when someone tries to create another account with their address.
+
+    Sign-up answers such an attempt exactly as it answers an address already in use, so the page
+    tells a stranger nothing new; the owner hears of it here.
+    """
+    body = f"""Hello {user.display_name},
+
+Someone (perhaps you) tried to create a new Relational Prescribing account with this email address.
+You already have an account with it, so no new account was made.
+
+To sign in, go to {public_url}/signin
+If you have forgotten your password, choose a new one at {public_url}/forgot
+
+If this was not you, you can ignore this email: nothing about your account has changed.
+"""
+    return "Someone tried to create an account with your email", body
+
+
 __all__ = [
     "LINK_INVALID",
     "MAX_OUTSTANDING",
@@ -209,6 +225,7 @@ __all__ = [
     "TOO_MANY",
     "ResetRequest",
     "admin_reset_password",
+    "existing_account_email",
     "link_is_valid",
     "request_allowed",
     "request_reset",

@@ -47,6 +47,16 @@ def isolated_postgres_engine() -> Iterator[Engine]:
         admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def fresh_rate_limits() -> Iterator[None]:
+    """Rate-limit counts live in process memory (course.ratelimit): every test starts from none."""
+    from course import ratelimit
+
+    ratelimit.reset()
+    yield
+    ratelimit.reset()
+
+
 @pytest.fixture
 def now() -> datetime:
     return datetime(2025, 3, 14, 9, 30, tzinfo=UTC)

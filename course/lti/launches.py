@@ -29,7 +29,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from course import cohorts, formatting
-from course.accounts import Role, User, normalise_email
+from course.accounts import Role, User, email_problem, normalise_email
 from course.clock import require_aware
 from course.content import Course
 from course.lti.registry import Platform
@@ -149,9 +149,7 @@ def _clean_name(claims: Mapping[str, Any]) -> str:
 
 def _usable_email(claims: Mapping[str, Any]) -> str | None:
     email = normalise_email(str(claims.get("email") or ""))
-    local, _, domain = email.partition("@")
-    ok = email.count("@") == 1 and local and "." in domain and len(email) <= 254 and not any(c.isspace() for c in email)
-    return email if ok else None
+    return email if email_problem(email) is None else None
 
 
 def placeholder_email(platform_id: int, sub: str) -> str:

@@ -114,6 +114,8 @@ class AuthTokenRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # SHA-256 of the browser cookie (rp_browser) a handoff was minted for / a session started in.
+    browser_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class LoginAttemptRow(Base):

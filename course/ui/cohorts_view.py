@@ -201,7 +201,12 @@ def _email_invitation(user: User, cohort: Cohort, email: str) -> None:
 
 def _admin_add(store: Store, user: User, cohort: Cohort, people: list[cohorts.Member]) -> None:
     """Administrators may still add a learner directly (found by name or email)."""
-    search = st.text_input("Administrator: add a learner by name or email", key="find-learner")
+    search = st.text_input(
+        "Administrator: add a learner by name or email",
+        key="find-learner",
+        placeholder="At least two letters",
+        max_chars=254,
+    )
     matches = [m for m in cohorts.find_learners(store, user, search) if m.user_id not in {p.user_id for p in people}]
     if search.strip() and not matches:
         st.caption("No learner matches that (or everyone who matches is already in the cohort).")

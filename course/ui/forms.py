@@ -6,14 +6,14 @@ from urllib.parse import quote
 
 import streamlit as st
 
-from course import accounts
+from course import accounts, mail, passwords
 from course.accounts import AccountError, User
 from course.clock import utcnow
 from course.markdown import escape_markdown
 from course.ui import resources
 from course.ui.auth_routes import safe_next
 from course.ui.redirect import go_to
-from course.ui.session import forget_user, oidc_configured, oidc_problem, session_token
+from course.ui.session import browser_cookie, client_address, forget_user, oidc_configured, oidc_problem, session_token
 
 
 def plain(text: str) -> str:
@@ -22,7 +22,7 @@ def plain(text: str) -> str:
 
 
 def _finish(user: User, next_url: str | None) -> None:
-    handoff = accounts.issue_handoff(resources.store(), user.id, now=utcnow())
+    handoff = accounts.issue_handoff(resources.store(), user.id, now=utcnow(), browser=browser_cookie())
     url = f"/auth/handoff?token={quote(handoff)}&next={quote(safe_next(next_url))}"
     st.session_state["handoff_url"] = url
     st.success(f"Welcome, {plain(user.display_name)}. Taking you to the course…")
@@ -50,12 +50,16 @@ def sign_in_page(next_url: str | None = None, *, heading: str | None = None, sum
             st.logout()
         st.caption("Or sign in below with a course password, if you have one.")
     with st.form("sign-in"):
-        email = st.text_input("Email", autocomplete="email")
-        password = st.text_input("Password", type="password", autocomplete="current-password")
+        email = st.text_input("Email", autocomplete="email", max_chars=accounts.MAX_EMAIL_LENGTH)
+        password = st.text_input(
+            "Password", type="password", autocomplete="current-password", max_chars=accounts.MAX_PASSWORD_LENGTH
+        )
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         try:
-            user = accounts.authenticate(resources.store(), email=email, password=password, now=utcnow())
+            user = accounts.authenticate(
+                resources.store(), email=email, password=password, now=utcnow(), client=client_address()
+            )
         except AccountError as exc:
             st.error(exc.message)
         else:
@@ -76,12 +80,20 @@ def sign_in_page(next_url: str | None = None, *, heading: str | None = None, sum
 def sign_up_page(next_url: str | None = None) -> None:
     st.title("Create an account")
     with st.form("sign-up"):
-        name = st.text_input("Your name (as it should appear on your certificate)", max_chars=80)
-        email = st.text_input("Email", autocomplete="email")
-        password = st.text_input(
-            "Password", type="password", autocomplete="new-password", help="At least 10 characters."
+        name = st.text_input(
+            "Your name (as it should appear on your certificate)", max_chars=accounts.MAX_DISPLAY_NAME_LENGTH
         )
-        confirm = st.text_input("Repeat the password", type="password", autocomplete="new-password")
+        email = st.text_input("Email", autocomplete="email", max_chars=accounts.MAX_EMAIL_LENGTH)
+        password = st.text_input(
+            "Password",
+            type="password",
+            autocomplete="new-password",
+            help="At least 10 characters.",
+            max_chars=accounts.MAX_PASSWORD_LENGTH,
+        )
+        confirm = st.text_input(
+            "Repeat the password", type="password", autocomplete="new-password", max_chars=accounts.MAX_PASSWORD_LENGTH
+        )
         submitted = st.form_submit_button("Create account", type="primary")
     if not submitted:
         return
@@ -89,11 +101,28 @@ def sign_up_page(next_url: str | None = None) -> None:
         st.error("The two passwords differ. Please type them again.")
         return
     try:
-        user = accounts.sign_up(resources.store(), email=email, display_name=name, password=password, now=utcnow())
+        user = accounts.sign_up(
+            resources.store(), email=email, display_name=name, password=password, now=utcnow(), client=client_address()
+        )
     except AccountError as exc:
+        if isinstance(exc, accounts.SignUpError) and accounts.EMAIL_TAKEN in exc.problems:
+            _tell_the_owner(email)
         st.error(exc.message)
         return
     _finish(user, next_url or "/")
+
+
+def _tell_the_owner(email: str) -> None:
+    """Someone tried to sign up with an address in use: its owner hears of it (when the site sends email)."""
+    try:
+        settings = mail.load_smtp()
+        settings.require_ready()
+    except mail.EmailNotConfigured:
+        return
+    owner = accounts.find_user_by_email(resources.store(), email)
+    if owner is not None:
+        subject, body = passwords.existing_account_email(owner, settings.public_url)
+        mail.send_in_background(settings, mail.message(settings, owner.email, subject, body))
 
 
 def sign_out() -> None:

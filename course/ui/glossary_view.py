@@ -11,8 +11,10 @@ import streamlit as st
 
 from course.content import Course, Module
 from course.glossary import (
+    MAX_QUERY_CHARS,
     GlossaryIndex,
     MatchKind,
+    QueryTooLong,
     SearchHit,
     TermUsage,
     a_to_z,
@@ -64,7 +66,9 @@ def show_glossary(course: Course, term_id: str | None) -> None:
 def _list_page(course: Course, index: GlossaryIndex) -> None:
     st.title("Glossary")
     st.caption(f"{len(index.terms)} terms. Search names, other names and definitions; small typos are fine.")
-    query = st.text_input("Search terms", placeholder="e.g. projective identification", key="glossary-query")
+    query = st.text_input(
+        "Search terms", placeholder="e.g. projective identification", key="glossary-query", max_chars=MAX_QUERY_CHARS
+    )
     modules = sorted(course.modules.values(), key=lambda m: (m.meta.order, m.id))
     titles = {m.id: m.meta.title for m in modules}
     module_id = st.selectbox(
@@ -79,8 +83,13 @@ def _list_page(course: Course, index: GlossaryIndex) -> None:
         st.caption("Each box is a term and each line a relation between two terms. Click a box to open it.")
         st.graphviz_chart(concept_map_dot(index.terms, only=allowed), width="stretch")
         _open_term_picker(index, key="concept-map-open")
-    if query.strip():
-        hits = [hit for hit in search(index, query) if allowed is None or hit.term.id in allowed]
+    try:
+        found = search(index, query) if query.strip() else None
+    except QueryTooLong as exc:
+        st.error(str(exc))
+        return
+    if found is not None:
+        hits = [hit for hit in found if allowed is None or hit.term.id in allowed]
         if not hits:
             st.info("No term matches that search." + (" Try “All modules”." if allowed is not None else ""))
         for hit in hits:

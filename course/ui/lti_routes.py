@@ -41,6 +41,7 @@ from course.lti.grades import LINEITEM_LABEL, LINEITEM_TAG
 from course.lti.launches import LaunchRefused, Target
 from course.lti.tool import CookieJar, DatabaseCache, LtiRequest, Tool
 from course.ui import resources
+from course.ui.browser_cookie import browser_of
 
 log = logging.getLogger(__name__)
 
@@ -159,9 +160,15 @@ async def launch(request: Request) -> Response:
         await run_in_threadpool(lambda: roster.sync_roster(store, context_pk, now=utcnow()))
     if claims.get(launches.MESSAGE_TYPE) == launches.DEEP_LINKING_REQUEST:
         return _apply_cookies(_picker(store, course, launch_id), tool.cookies)
-    token = await run_in_threadpool(lambda: accounts.issue_handoff(store, launched.user.id, now=utcnow()))
+    framed = request.headers.get("sec-fetch-dest") == "iframe"
+    # Bound to this browser (auth_routes.BrowserCookie), except in a frame: a new window does not
+    # share a framed page's cookies, so that handoff is unbound and /auth/handoff asks first.
+    browser = None if framed else browser_of(request)
+    token = await run_in_threadpool(
+        lambda: accounts.issue_handoff(store, launched.user.id, now=utcnow(), browser=browser)
+    )
     handoff = "/auth/handoff?" + urlencode({"token": token, "next": launched.landing})
-    if request.headers.get("sec-fetch-dest") == "iframe":
+    if framed:
         body = (
             "<p>Your LMS opened the course inside its own page, where the browser will not keep you signed "
             "in. Open it in a window of its own (ask your LMS administrator to set the tool to open in a new "

@@ -5,10 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from course import mail, passwords
-from course.accounts import AccountError, SignUpError
+from course.accounts import MAX_EMAIL_LENGTH, MAX_PASSWORD_LENGTH, AccountError, SignUpError
 from course.clock import utcnow
 from course.ui import resources
-from course.ui.session import current_user, forget_user
+from course.ui.session import client_address, current_user, forget_user
 
 SIGN_IN = "course/ui/pages/sign_in.py"
 FORGOT = "course/ui/pages/forgot_password.py"
@@ -32,11 +32,6 @@ def _settings() -> mail.SmtpSettings | None:
     return settings
 
 
-def _client() -> str:
-    address = st.context.ip_address
-    return address if isinstance(address, str) and address else "unknown"
-
-
 def forgot() -> None:
     st.title("Forgotten your password?")
     settings = _settings()
@@ -49,12 +44,12 @@ def forgot() -> None:
         return
     st.write("Type the email address you sign in with, and we will send you a link to choose a new password.")
     with st.form("forgot-password"):
-        email = st.text_input("Email", autocomplete="email")
+        email = st.text_input("Email", autocomplete="email", max_chars=MAX_EMAIL_LENGTH)
         submitted = st.form_submit_button("Send me a link", type="primary")
     if submitted:
         if not email.strip():
             st.error("Type your email address.")
-        elif not passwords.request_allowed(_client(), email):
+        elif not passwords.request_allowed(client_address(), email):
             st.error(passwords.TOO_MANY)
         else:
             request = passwords.request_reset(resources.store(), email, now=utcnow())
@@ -82,9 +77,15 @@ def reset() -> None:
         return
     with st.form("reset-password"):
         password = st.text_input(
-            "New password", type="password", autocomplete="new-password", help="At least 10 characters."
+            "New password",
+            type="password",
+            autocomplete="new-password",
+            help="At least 10 characters.",
+            max_chars=MAX_PASSWORD_LENGTH,
         )
-        confirm = st.text_input("Repeat the new password", type="password", autocomplete="new-password")
+        confirm = st.text_input(
+            "Repeat the new password", type="password", autocomplete="new-password", max_chars=MAX_PASSWORD_LENGTH
+        )
         submitted = st.form_submit_button("Change my password", type="primary")
     if not submitted:
         return

@@ -135,8 +135,9 @@ actions go there too.
 of assignments (each reminder has a link to stop that kind of email; you can also change this on your
 Account page).
 
-**Cookies.** One cookie keeps you signed in, and Streamlit sets one that protects forms against
-cross-site request forgery. There are no analytics or advertising cookies.
+**Cookies.** One cookie keeps you signed in, one random value tells your browser apart so that a
+sign-in link works only in the browser that asked for it, and Streamlit sets one that protects
+forms against cross-site request forgery. There are no analytics or advertising cookies.
 
 **Your rights.** On your Account page you can download everything the course holds about you, or
 delete your account, which erases your personal data and leaves only anonymous figures in cohort

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from course import accounts, formatting
+from course import accounts, formatting, proxies
 from course.accounts import User
 from course.clock import utcnow
 from course.oidc import RoleMapping, role_from_claims, subject_of
 from course.permissions import Action, can
 from course.ui import resources
-from course.ui.auth_routes import SESSION_COOKIE
+from course.ui.auth_routes import BROWSER_COOKIE, SESSION_COOKIE
 
 # Re-check the session row at most this often: cheap enough, and a revoked session ends quickly.
 _RECHECK = timedelta(seconds=30)
@@ -38,6 +38,21 @@ def session_token() -> str | None:
         return cookie
     fallback = st.session_state.get("auth_token")
     return fallback if isinstance(fallback, str) else None
+
+
+def browser_cookie() -> str | None:
+    """This browser's own random cookie (rp_browser, set by auth_routes.BrowserCookie): handoffs are bound to it."""
+    cookie = st.context.cookies.get(BROWSER_COOKIE)
+    return cookie if isinstance(cookie, str) and cookie else None
+
+
+def client_address() -> str:
+    """This browser's network address for rate limits (through trusted proxies: course.proxies)."""
+    peer = st.context.ip_address
+    headers = st.context.headers
+    return proxies.load().client_address(
+        peer if isinstance(peer, str) else None, {k: v for k, v in headers.items()} if headers else {}
+    )
 
 
 def oidc_configured() -> bool:

@@ -24,7 +24,7 @@ from starlette.applications import Starlette
 from course.__main__ import main
 from course.store.db import Store
 from course.ui import resources
-from course.ui.auth_routes import ROUTES
+from course.ui.auth_routes import MIDDLEWARE, ROUTES  # as streamlit_app.py serves them
 from tests.lti.platform import Platform, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,7 +42,13 @@ class Served:
 
 def serve_tool() -> Served:
     port = free_port()
-    config = uvicorn.Config(Starlette(routes=ROUTES), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        Starlette(routes=ROUTES, middleware=MIDDLEWARE),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+    )
     server = uvicorn.Server(config)
     threading.Thread(target=server.run, name="tool", daemon=True).start()
     deadline = time.monotonic() + 20

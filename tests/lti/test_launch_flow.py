@@ -6,6 +6,7 @@ cover the refusals and the bookkeeping a browser test would be slow to reach.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from html import unescape
@@ -176,6 +177,17 @@ def test_launches_the_tool_must_refuse(
     framed = new_browser(headers={"Sec-Fetch-Dest": "iframe"})
     in_frame = launch(framed, platform, "leo", link)
     assert in_frame.status_code == 200 and 'target="_blank"' in in_frame.text and "http-equiv" not in in_frame.text
+    # The new window shares no cookie with the frame, so its link is not bound to a browser: the
+    # window is asked before anyone is signed in (issue 16: never sign in silently from a passed link).
+    found = re.search(r'href="(/auth/handoff[^"]+)"', in_frame.text)
+    assert found
+    window = new_browser()
+    asked = window.get(tool.url + unescape(found.group(1)))
+    assert asked.status_code == 200 and "Continue as" in asked.text and "rp_session" not in window.cookies
+    action, fields = form_of(asked.text)
+    signed_in = window.post(tool.url + action, data=fields, headers={"Origin": tool.url})
+    assert signed_in.status_code == 303
+    assert accounts.user_for_session(lti_store, window.cookies.get("rp_session"), now=utcnow()) is not None
 
 
 def _set(name: str, value: object) -> Callable[[dict[str, object]], None]:

@@ -4,6 +4,7 @@ from zoneinfo import available_timezones
 import streamlit as st
 
 from course import accounts, formatting, mail, privacy, reminders
+from course.accounts import MAX_EMAIL_LENGTH
 from course.clock import utcnow
 from course.permissions import Action, can
 from course.ui import cohorts_view, resources
@@ -86,7 +87,9 @@ st.markdown(
     "Download your data first if you want to keep it. **This cannot be undone.**"
 )
 with st.form("delete-account"):
-    typed = st.text_input(f"To confirm, type your email address ({plain(user.email)})", autocomplete="off")
+    typed = st.text_input(
+        f"To confirm, type your email address ({plain(user.email)})", autocomplete="off", max_chars=MAX_EMAIL_LENGTH
+    )
     confirmed = st.form_submit_button("Delete my account permanently", type="primary", icon=":material/delete_forever:")
 if confirmed:
     try:
