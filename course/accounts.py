@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from course.clock import require_aware
 from course.store.db import Store
 from course.store.models import AuthTokenRow, LoginAttemptRow, UserRow
+from course.textkey import search_key
 
 MAX_EMAIL_LENGTH = 254
 MAX_DISPLAY_NAME_LENGTH = 80
@@ -297,7 +298,12 @@ def upsert_oidc_user(store: Store, *, subject: str, email: str, display_name: st
             connection.execute(
                 update(UserRow)
                 .where(UserRow.id == user_id)
-                .values(email=email, display_name=display_name, role=role.value)
+                .values(
+                    email=email,
+                    display_name=display_name,
+                    search_key=search_key(display_name, email),
+                    role=role.value,
+                )
             )
     return User(id=user_id, email=email, display_name=display_name, role=role)
 

@@ -19,16 +19,15 @@ Below the floor (or with anything else missing) the learner is told exactly what
 certificate records the name, course title and the *measured* CPD time as they were when it was
 issued; issuing again returns the same certificate.
 
-The verification code is 120 random bits (24 base-32 characters), so codes cannot be guessed or
-enumerated; the public check (:func:`verify`) reveals only name, course and date, and nothing for
+The verification code is 120 random bits (24 characters of Crockford base 32, ``course.codes``), so
+codes cannot be guessed or enumerated, and it is accepted however it is typed back from paper (case,
+dashes, spaces, O for 0, I or L for 1); codes issued before in RFC 4648 base 32 keep verifying; the public check (:func:`verify`) reveals only name, course and date, and nothing for
 revoked certificates or closed accounts.
 """
 
 from __future__ import annotations
 
-import base64
 import os
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,7 +36,7 @@ from typing import Any
 from fpdf import FPDF
 from sqlalchemy import Connection, insert, select, update
 
-from course import timelog
+from course import codes, timelog
 from course.accounts import User
 from course.assessment import has_passed
 from course.clock import require_aware
@@ -53,8 +52,7 @@ from course.store.models import CertificateRow, UserRow
 COURSE_TITLE = "Relational Prescribing: the prescriber-patient relationship in practice"
 ACTIVE_TIME_SHARE = 0.4  # of the content's estimated study time; see the module docstring
 MIN_ACTIVE_SECONDS = 15 * 60  # one CPD quarter hour: a certificate never states 0 hours
-_CODE_BYTES = 15  # 120 bits -> 24 base-32 characters, within the 32-character column
-_GROUP = 4
+_CODE_LENGTH = 24  # 5 bits each: 120 bits, within the 32-character column
 
 # Unicode fonts for names such as "Zoë Ó Briain" or "Дмитрий"; the PDF core fonts know only Latin-1.
 # COURSE_PDF_FONT points at another TrueType file if none of these is installed.
@@ -156,16 +154,11 @@ class PublicCertificate:
 
 def format_code(code: str) -> str:
     """Groups of four, easier to read out and to type: ABCD-EFGH-..."""
-    return "-".join(code[i : i + _GROUP] for i in range(0, len(code), _GROUP))
-
-
-def normalise_code(text: str) -> str:
-    """Accept the code however it was typed: any case, with or without dashes and spaces."""
-    return "".join(ch for ch in text.upper() if ch.isalnum())
+    return codes.group_code(code)
 
 
 def _new_code() -> str:
-    return base64.b32encode(secrets.token_bytes(_CODE_BYTES)).decode("ascii")
+    return codes.new_code(_CODE_LENGTH)
 
 
 def _certificate(row: Any) -> Certificate:
@@ -275,7 +268,7 @@ def revoke_all_for(conn: Connection, user_id: int | None, now: datetime, *, cert
 
 def verify(store: Store, code: str) -> PublicCertificate | None:
     """Public by design (no sign-in): is this a genuine, current certificate? Name, course, date only."""
-    normalised = normalise_code(code)
+    normalised = codes.code_key(code)
     if not normalised or len(normalised) > 32:
         return None
     with store.read() as conn:
@@ -283,7 +276,7 @@ def verify(store: Store, code: str) -> PublicCertificate | None:
             select(CertificateRow.learner_name, CertificateRow.course_title, CertificateRow.issued_at)
             .join(UserRow, UserRow.id == CertificateRow.user_id)
             .where(
-                CertificateRow.code == normalised,
+                CertificateRow.code_key == normalised,
                 CertificateRow.revoked_at.is_(None),
                 UserRow.deleted_at.is_(None),
             )
@@ -359,7 +352,6 @@ __all__ = [
     "completion",
     "format_code",
     "issue",
-    "normalise_code",
     "pdf_text",
     "revoke",
     "revoke_all_for",

@@ -7,29 +7,30 @@ exactly like one that does not exist, so ids cannot be probed.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, collate, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
+from course import codes
 from course.accounts import Role, User
 from course.clock import require_aware
 from course.completion import completions
 from course.permissions import Action, PermissionDenied, can, require
 from course.store.db import Store
 from course.store.models import JOINED_VIA, AssignmentRow, CohortMemberRow, CohortRow, UserRow
+from course.textkey import fold, like_pattern
 
 NAME_MAX: int = CohortRow.__table__.c.name.type.length  # type: ignore[attr-defined]
-# No 0/O or 1/I/L: codes are read aloud and copied from slides.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# Codes are read aloud and copied from slides: course.codes (Crockford base 32, look-alikes folded).
 CODE_LENGTH = 8
+SEARCH_MIN_CHARS = 2  # of the folded text, so one letter (or only accents) lists nobody
 
 
 class CohortError(ValueError):
@@ -87,18 +88,25 @@ class LearnerAssignment:
     state: AssignmentState
 
 
-def _format_code(raw: str) -> str:
-    return f"{raw[:4]}-{raw[4:]}"
+def new_invite_code() -> str:
+    """A fresh invitation code as shown to the educator: ``ABCD-EFGH`` (course.codes alphabet)."""
+    return codes.group_code(codes.new_code(CODE_LENGTH))
 
 
-def normalise_code(text: str) -> str:
-    """What a learner typed, as stored: upper case, spaces and dashes ignored."""
-    raw = "".join(ch for ch in text.upper() if ch.isalnum())
-    return _format_code(raw) if len(raw) == CODE_LENGTH else raw
+def name_order(conn: Connection) -> ColumnElement[str]:
+    """Order by the folded name (users.search_key) in code-point order, the same on both databases."""
+    return collate(UserRow.search_key, "C" if conn.dialect.name == "postgresql" else "BINARY")
 
 
-def _new_code() -> str:
-    return _format_code("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
+def matching_names(query: str) -> ColumnElement[bool] | None:
+    """A condition: the account's name or email contains ``query``, ignoring case and accents in any script.
+
+    None when the folded query is shorter than SEARCH_MIN_CHARS. Folding: course.textkey.fold.
+    """
+    pattern = like_pattern(query)
+    if pattern is None or len(fold(query)) < SEARCH_MIN_CHARS:
+        return None
+    return UserRow.search_key.like(pattern, escape="\\")
 
 
 def _clean_name(name: str) -> str:
@@ -157,7 +165,7 @@ def create_cohort(store: Store, educator: User, name: str, *, now: datetime) -> 
             with store.write() as conn:
                 new_id = conn.execute(
                     insert(CohortRow)
-                    .values(name=cleaned, owner_id=educator.id, invite_code=_new_code(), created_at=now)
+                    .values(name=cleaned, owner_id=educator.id, invite_code=new_invite_code(), created_at=now)
                     .returning(CohortRow.id)
                 ).scalar_one()
                 return _owned(conn, educator, int(new_id))
@@ -194,20 +202,26 @@ def set_archived(store: Store, educator: User, cohort_id: int, archived: bool, *
         return _owned(conn, educator, cohort_id)
 
 
-def members(store: Store, viewer: User, cohort_id: int) -> list[Member]:
+def members(store: Store, viewer: User, cohort_id: int, *, matching: str = "") -> list[Member]:
+    """The cohort's learners in name order; ``matching`` (two letters or more) keeps those whose name
+    or email contains it, ignoring case and accents in any script (see :func:`matching_names`)."""
     require(viewer, Action.VIEW_COHORTS)
     with store.read() as conn:
         _owned(conn, viewer, cohort_id)
-        return _members(conn, cohort_id)
+        return _members(conn, cohort_id, matching=matching)
 
 
-def _members(conn: Connection, cohort_id: int) -> list[Member]:
-    rows = conn.execute(
+def _members(conn: Connection, cohort_id: int, *, matching: str = "") -> list[Member]:
+    query = (
         select(UserRow.id, UserRow.display_name, UserRow.email, CohortMemberRow.joined_at)
         .join(CohortMemberRow, CohortMemberRow.user_id == UserRow.id)
         .where(CohortMemberRow.cohort_id == cohort_id, UserRow.deleted_at.is_(None))
-        .order_by(UserRow.display_name, UserRow.id)
-    ).all()
+        .order_by(name_order(conn), UserRow.id)
+    )
+    condition = matching_names(matching) if matching.strip() else None
+    if condition is not None:
+        query = query.where(condition)
+    rows = conn.execute(query).all()
     return [Member(r.id, r.display_name, r.email, r.joined_at) for r in rows]
 
 
@@ -233,13 +247,13 @@ def join_by_code(store: Store, learner: User, code: str, *, now: datetime) -> Co
     """Join the cohort with this invitation code; joining twice is harmless."""
     require(learner, Action.VIEW_COURSE)
     require_aware(now)
-    wanted = normalise_code(code)
+    wanted = codes.code_key(code)
     if not wanted:
         raise CohortError("Type the invitation code your educator gave you.")
     with store.write() as conn:
-        row = conn.execute(select(CohortRow).where(CohortRow.invite_code == wanted)).first()
+        row = conn.execute(select(CohortRow).where(CohortRow.invite_key == wanted)).first()
         if row is None:
-            raise CohortError(f"No cohort has the code {wanted}. Check it with your educator.")
+            raise CohortError(f"No cohort has the code {codes.group_code(wanted[:16])}. Check it with your educator.")
         if row.archived_at is not None:
             raise CohortError("That cohort has been archived and is not taking new members.")
         _add(conn, row.id, learner.id, now, via="code")
@@ -247,24 +261,16 @@ def join_by_code(store: Store, learner: User, code: str, *, now: datetime) -> Co
 
 
 def find_learners(store: Store, educator: User, text: str, *, limit: int = 20) -> list[Member]:
-    """Learners whose name or email contains the text, for adding to a cohort by name."""
+    """Learners whose name or email contains the text (any case, any accents, any script)."""
     require(educator, Action.MANAGE_COHORTS)
-    needle = text.strip().lower()
-    if len(needle) < 2:
+    condition = matching_names(text)
+    if condition is None:
         return []
-    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     with store.read() as conn:
         rows = conn.execute(
             select(UserRow.id, UserRow.display_name, UserRow.email, UserRow.created_at)
-            .where(
-                UserRow.deleted_at.is_(None),
-                UserRow.role == Role.LEARNER.value,
-                or_(
-                    func.lower(UserRow.display_name).like(pattern, escape="\\"),
-                    UserRow.email.like(pattern, escape="\\"),
-                ),
-            )
-            .order_by(UserRow.display_name, UserRow.id)
+            .where(UserRow.deleted_at.is_(None), UserRow.role == Role.LEARNER.value, condition)
+            .order_by(name_order(conn), UserRow.id)
             .limit(limit)
         ).all()
     return [Member(r.id, r.display_name, r.email, r.created_at) for r in rows]

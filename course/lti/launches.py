@@ -34,6 +34,7 @@ from course.content import Course
 from course.lti.registry import Platform
 from course.store.db import Store
 from course.store.models import CohortRow, LtiContextRow, LtiLinkRow, LtiScoreRow, LtiUserRow, UserRow
+from course.textkey import search_key
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPE = CLAIM + "message_type"
@@ -192,6 +193,7 @@ def account_for(
             changes["display_name"] = name
         if free and row.email.endswith("@" + PLACEHOLDER_DOMAIN):
             changes["email"] = email
+        changes["search_key"] = search_key(changes.get("display_name", row.display_name), changes.get("email", row.email))
         conn.execute(update(UserRow).where(UserRow.id == user_id).values(**changes))
     found = conn.execute(select(UserRow.email, UserRow.display_name).where(UserRow.id == user_id)).one()
     return User(id=user_id, email=found.email, display_name=found.display_name, role=current_role)
@@ -234,7 +236,7 @@ def _context(
         name = f"{title} ({platform.name})"[: cohorts.NAME_MAX]
         cohort_id = conn.execute(
             insert(CohortRow)
-            .values(name=name, owner_id=user.id, invite_code=cohorts._new_code(), created_at=now)
+            .values(name=name, owner_id=user.id, invite_code=cohorts.new_invite_code(), created_at=now)
             .returning(CohortRow.id)
         ).scalar_one()
         conn.execute(update(LtiContextRow).where(LtiContextRow.id == pk).values(cohort_id=cohort_id))
