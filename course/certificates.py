@@ -21,7 +21,8 @@ issued; issuing again returns the same certificate.
 
 The verification code is 120 random bits (24 characters of Crockford base 32, ``course.codes``), so
 codes cannot be guessed or enumerated, and it is accepted however it is typed back from paper (case,
-dashes, spaces, O for 0, I or L for 1); codes issued before in RFC 4648 base 32 keep verifying; the public check (:func:`verify`) reveals only name, course and date, and nothing for
+dashes, spaces, O for 0, I or L for 1); codes issued before in RFC 4648 base 32 keep verifying. The
+public check (:func:`verify`) reveals only name, course and date, and nothing for
 revoked certificates or closed accounts.
 """
 

@@ -193,7 +193,9 @@ def account_for(
             changes["display_name"] = name
         if free and row.email.endswith("@" + PLACEHOLDER_DOMAIN):
             changes["email"] = email
-        changes["search_key"] = search_key(changes.get("display_name", row.display_name), changes.get("email", row.email))
+        changes["search_key"] = search_key(
+            changes.get("display_name", row.display_name), changes.get("email", row.email)
+        )
         conn.execute(update(UserRow).where(UserRow.id == user_id).values(**changes))
     found = conn.execute(select(UserRow.email, UserRow.display_name).where(UserRow.id == user_id)).one()
     return User(id=user_id, email=found.email, display_name=found.display_name, role=current_role)

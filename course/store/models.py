@@ -109,7 +109,7 @@ class UserRow(Base):
     display_name: Mapped[str] = mapped_column(String(80))
     # course.textkey.search_key(display_name, email): what name and email searches match, folded the
     # same on every database. Every UPDATE that sets display_name or email sets it too.
-    search_key: Mapped[str] = mapped_column(Text, default=_user_search_key)
+    search_key: Mapped[str] = mapped_column(Text, default=_user_search_key, server_default="")
     # Argon2id PHC string; NULL for people who only sign in through OIDC.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
@@ -275,7 +275,10 @@ class CohortRow(Base):
     """A group of learners run by one educator (its owner)."""
 
     __tablename__ = "cohorts"
-    __table_args__ = (Index("ix_cohorts_owner_id", "owner_id"),)
+    __table_args__ = (
+        Index("ix_cohorts_owner_id", "owner_id"),
+        Index("ix_cohorts_invite_key", "invite_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -283,7 +286,7 @@ class CohortRow(Base):
     # Learners join with it, so it is stored as issued (it is meant to be shared, unlike a password).
     invite_code: Mapped[str] = mapped_column(String(16), unique=True)
     # course.codes.code_key(invite_code): what a typed code is matched by.
-    invite_key: Mapped[str] = mapped_column(String(16), unique=True, default=_code_key_of("invite_code"))
+    invite_key: Mapped[str] = mapped_column(String(16), default=_code_key_of("invite_code"), server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -359,13 +362,16 @@ class CertificateRow(Base):
     """A CPD certificate. The public verification page shows only name, course and date."""
 
     __tablename__ = "certificates"
-    __table_args__ = (Index("ix_certificates_user_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_certificates_user_id", "user_id"),
+        Index("ix_certificates_code_key", "code_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     code: Mapped[str] = mapped_column(String(32), unique=True)
     # course.codes.code_key(code): what a typed code is matched by.
-    code_key: Mapped[str] = mapped_column(String(32), unique=True, default=_code_key_of("code"))
+    code_key: Mapped[str] = mapped_column(String(32), default=_code_key_of("code"), server_default="")
     learner_name: Mapped[str] = mapped_column(String(80))  # as it was when issued
     course_title: Mapped[str] = mapped_column(String(200))
     cpd_minutes: Mapped[int] = mapped_column(Integer)

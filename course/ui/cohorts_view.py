@@ -122,8 +122,17 @@ def _header(store: Store, user: User, cohort: Cohort) -> None:
 
 def _members(store: Store, user: User, cohort: Cohort) -> None:
     people = cohorts.members(store, user, cohort.id)
+    wanted = st.text_input(
+        "Find a learner in this cohort",
+        key="filter-members",
+        placeholder="Part of a name or email, at least two letters",
+        help="Case and accents do not matter: “elodie” finds Élodie, “дмитрий” finds Дмитрий.",
+    )
+    shown = cohorts.members(store, user, cohort.id, matching=wanted) if wanted.strip() else people
+    if wanted.strip() and not shown:
+        st.caption("No learner in this cohort matches that.")
     frame = pd.DataFrame(
-        [{"Name": m.display_name, "Email": m.email, "Joined": m.joined_at.strftime("%d %b %Y")} for m in people],
+        [{"Name": m.display_name, "Email": m.email, "Joined": m.joined_at.strftime("%d %b %Y")} for m in shown],
         columns=["Name", "Email", "Joined"],
     )
     charts.table(frame, f"{cohort.name} learners", key="csv-members")

@@ -45,12 +45,11 @@ _certificates = sa.table(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("search_key", sa.Text(), nullable=True))
-    with op.batch_alter_table("cohorts") as batch:
-        batch.add_column(sa.Column("invite_key", sa.String(length=16), nullable=True))
-    with op.batch_alter_table("certificates") as batch:
-        batch.add_column(sa.Column("code_key", sa.String(length=32), nullable=True))
+    # Plain ADD COLUMN and CREATE INDEX, never a SQLite batch (table copy): users, cohorts and
+    # certificates are referenced by other tables' foreign keys, so a copy would fail on a live database.
+    op.add_column("users", sa.Column("search_key", sa.Text(), server_default="", nullable=False))
+    op.add_column("cohorts", sa.Column("invite_key", sa.String(length=16), server_default="", nullable=False))
+    op.add_column("certificates", sa.Column("code_key", sa.String(length=32), server_default="", nullable=False))
 
     conn = op.get_bind()
     for row in conn.execute(sa.select(_users.c.id, _users.c.display_name, _users.c.email)).all():
@@ -61,22 +60,16 @@ def upgrade() -> None:
     for row in conn.execute(sa.select(_certificates.c.id, _certificates.c.code)).all():
         conn.execute(sa.update(_certificates).where(_certificates.c.id == row.id).values(code_key=code_key(row.code)))
 
-    with op.batch_alter_table("users") as batch:
-        batch.alter_column("search_key", existing_type=sa.Text(), nullable=False)
-    with op.batch_alter_table("cohorts") as batch:
-        batch.alter_column("invite_key", existing_type=sa.String(length=16), nullable=False)
-        batch.create_unique_constraint(op.f("uq_cohorts_invite_key"), ["invite_key"])
-    with op.batch_alter_table("certificates") as batch:
-        batch.alter_column("code_key", existing_type=sa.String(length=32), nullable=False)
-        batch.create_unique_constraint(op.f("uq_certificates_code_key"), ["code_key"])
+    op.create_index("ix_cohorts_invite_key", "cohorts", ["invite_key"], unique=True)
+    op.create_index("ix_certificates_code_key", "certificates", ["code_key"], unique=True)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_certificates_code_key", table_name="certificates")
+    op.drop_index("ix_cohorts_invite_key", table_name="cohorts")
     with op.batch_alter_table("certificates") as batch:
-        batch.drop_constraint(op.f("uq_certificates_code_key"), type_="unique")
         batch.drop_column("code_key")
     with op.batch_alter_table("cohorts") as batch:
-        batch.drop_constraint(op.f("uq_cohorts_invite_key"), type_="unique")
         batch.drop_column("invite_key")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("search_key")
