@@ -28,16 +28,15 @@ revoked certificates or closed accounts.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
 from sqlalchemy import Connection, insert, select, update
 
-from course import codes, timelog
+from course import codes, pdffonts, timelog
 from course.accounts import User
 from course.assessment import has_passed
 from course.clock import require_aware
@@ -55,14 +54,29 @@ ACTIVE_TIME_SHARE = 0.4  # of the content's estimated study time; see the module
 MIN_ACTIVE_SECONDS = 15 * 60  # one CPD quarter hour: a certificate never states 0 hours
 _CODE_LENGTH = 24  # 5 bits each: 120 bits, within the 32-character column
 
-# Unicode fonts for names such as "Zoë Ó Briain" or "Дмитрий"; the PDF core fonts know only Latin-1.
-# COURSE_PDF_FONT points at another TrueType file if none of these is installed.
-_UNICODE_FONTS = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/Library/Fonts/Arial Unicode.ttf",
-)
+# The learner's name is printed as large as fits on one line, from NAME_POINTS down to
+# NAME_MIN_POINTS; below that it wraps (a display name has at most 80 characters, which fit in two
+# lines at the minimum size), so the certificate stays on one page. Fonts: course.pdffonts.
+NAME_POINTS = 26
+NAME_MIN_POINTS = 12
+
+
+class NameNotPrintable(ValueError):
+    """No font on the font path can print some characters of the name; ``characters`` lists them."""
+
+    def __init__(self, characters: Sequence[str]) -> None:
+        super().__init__(
+            f"Your name as it would be printed contains characters that no font here can print: "
+            f"{pdffonts.describe(characters)}. The certificate is not issued, so it never leaves them out. "
+            "Ask your course administrator to add a font for them (COURSE_PDF_FONTS) or to correct your name."
+        )
+        self.characters = list(characters)
+
+
+def name_problem(name: str) -> NameNotPrintable | None:
+    """Why this name cannot be printed on a certificate with the fonts found (None: it can)."""
+    missing = pdffonts.unprintable(name)
+    return NameNotPrintable(missing) if missing else None
 
 
 class NotYetComplete(ValueError):
@@ -220,12 +234,19 @@ def certificate_of(store: Store, viewer: User, learner_id: int) -> Certificate |
 
 
 def issue(store: Store, user: User, course: Course, *, now: datetime) -> Certificate:
-    """Issue the learner's certificate, or return the one already issued. Raises NotYetComplete."""
+    """Issue the learner's certificate, or return the one already issued.
+
+    Raises NotYetComplete, or NameNotPrintable when no font can print part of the name (checked
+    before anything is stored, so a certificate never silently drops letters).
+    """
     require(user, Action.VIEW_OWN_PROGRESS)
     require_aware(now)
     status = completion(store, user, course)
     if not status.complete:
         raise NotYetComplete(status.missing())
+    problem = name_problem(user.display_name)
+    if problem is not None and _live_certificate(store, user.id) is None:
+        raise problem
     minutes = status.active_seconds // 60  # the measured time, as printed on the certificate
     with store.write() as conn:
         # Lock the learner's row so two tabs issuing at once cannot create two certificates
@@ -288,27 +309,26 @@ def verify(store: Store, code: str) -> PublicCertificate | None:
 # --- the PDF ----------------------------------------------------------------------------------------
 
 
-def _unicode_font(env: dict[str, str] | None = None) -> Path | None:
-    configured = (env if env is not None else dict(os.environ)).get("COURSE_PDF_FONT", "").strip()
-    candidates = ([configured] if configured else []) + list(_UNICODE_FONTS)
-    return next((Path(p) for p in candidates if Path(p).is_file()), None)
+def _live_certificate(store: Store, user_id: int) -> Any:
+    with store.read() as conn:
+        return _live(conn, user_id)
 
 
-def new_pdf() -> tuple[FPDF, str, bool]:
-    """A blank A4 document, the font family to use, and whether it can print any Unicode text."""
+def new_pdf(texts: Sequence[str] = ()) -> tuple[FPDF, str, bool]:
+    """A blank A4 document with the fonts ``texts`` need (course.pdffonts), the main font family,
+    and whether it prints Unicode (False only when no font file is found: then a core font)."""
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=18)
-    font = _unicode_font()
-    if font is not None:
-        pdf.add_font("Body", "", str(font))
-        return pdf, "Body", True
+    family = pdffonts.prepare(pdf, texts)
+    if family is not None:
+        return pdf, family, True
     return pdf, "Helvetica", False
 
 
 def pdf_text(text: str, unicode_ok: bool) -> str:
-    """Text the chosen font can print: unchanged with a Unicode font, Latin-1 (with '?') without one."""
+    """Text the chosen font can print: NFC with Unicode fonts, Latin-1 (with '?') without one."""
     if unicode_ok:
-        return text
+        return pdffonts.printable_form(text)
     replaced = text.replace("\u2013", "-").replace("\u2014", "-").replace("\u201c", '"').replace("\u201d", '"')
     replaced = replaced.replace("\u2018", "'").replace("\u2019", "'")
     return replaced.encode("latin-1", "replace").decode("latin-1")
@@ -316,36 +336,48 @@ def pdf_text(text: str, unicode_ok: bool) -> str:
 
 def certificate_pdf(certificate: Certificate, verify_url: str) -> bytes:
     """A one-page A4 certificate carrying the verification code and where to check it."""
-    pdf, family, unicode_ok = new_pdf()
+    pdf, family, unicode_ok = new_pdf([certificate.learner_name, certificate.course_title])
     pdf.set_title(pdf_text(f"CPD certificate: {certificate.course_title}", unicode_ok))
     pdf.set_author("Relational Prescribing course")
     pdf.add_page(orientation="landscape")
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
-    def line(text: str, size: int, gap: float = 4) -> None:
+    def line(text: str, size: int, gap: float = 4, *, shrink_to: int | None = None) -> None:
+        printed = pdf_text(text, unicode_ok)
+        while shrink_to is not None and size > shrink_to and _lines(pdf, family, size, width, printed) > 1:
+            size -= 1
         pdf.set_font(family, size=size)
-        pdf.multi_cell(width, size * 0.55, pdf_text(text, unicode_ok), align="C")
+        pdf.multi_cell(width, size * 0.55, printed, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(gap)
 
     pdf.ln(18)
     line("Certificate of completion", 30, 10)
     line("This is to certify that", 14)
-    line(certificate.learner_name, 26, 6)
+    line(certificate.learner_name, NAME_POINTS, 6, shrink_to=NAME_MIN_POINTS)
     line("has completed the online course", 14)
-    line(certificate.course_title, 18, 8)
+    line(certificate.course_title, 18, 8, shrink_to=12)
     line(
         f"CPD time recorded: {certificate.cpd_hours:g} hours ({certificate.cpd_minutes} minutes of active learning)", 13
     )
     line(f"Date of issue: {certificate.issued_at:%d %B %Y}", 13, 14)
     line(f"Verification code: {certificate.display_code}", 12)
     line(f"Check it at {verify_url}", 11)
+    if pdf.pages_count != 1:
+        raise RuntimeError(f"The certificate ran to {pdf.pages_count} pages; the layout must keep it to one.")
     return bytes(pdf.output())
+
+
+def _lines(pdf: FPDF, family: str, size: int, width: float, text: str) -> int:
+    """How many lines ``text`` takes at ``size`` points (shaped, with fallback fonts), without drawing."""
+    pdf.set_font(family, size=size)
+    return len(pdf.multi_cell(width, size * 0.55, text, align="C", dry_run=True, output="LINES"))
 
 
 __all__ = [
     "COURSE_TITLE",
     "Certificate",
     "Completion",
+    "NameNotPrintable",
     "NotYetComplete",
     "PublicCertificate",
     "certificate_of",
@@ -353,6 +385,7 @@ __all__ = [
     "completion",
     "format_code",
     "issue",
+    "name_problem",
     "pdf_text",
     "revoke",
     "revoke_all_for",

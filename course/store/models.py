@@ -46,14 +46,15 @@ def _code_key_of(column: str) -> Any:
     """An insert default: the folded form (course.codes.code_key) of the code in ``column``."""
 
     def default(context: DefaultExecutionContext) -> str:
-        return code_key(context.get_current_parameters()[column])
+        values = context.get_current_parameters()  # type: ignore[no-untyped-call]
+        return code_key(values[column])
 
     return default
 
 
 def _user_search_key(context: DefaultExecutionContext) -> str:
     """Insert default for users.search_key; updates that change a name or email set it themselves."""
-    values = context.get_current_parameters()
+    values = context.get_current_parameters()  # type: ignore[no-untyped-call]
     return search_key(values["display_name"], values["email"])
 
 
