@@ -42,6 +42,7 @@ DEFAULT_FONT_PATH: tuple[str, ...] = (
     "/Library/Fonts/Arial Unicode.ttf",
 )
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc")
+CORE_FONT_EXTRAS = "\u2013\u2014\u2018\u2019\u201c\u201d"  # printed as - ' " with no font file
 
 
 def font_path(env: Mapping[str, str] | None = None) -> list[Path]:
@@ -65,8 +66,8 @@ def font_path(env: Mapping[str, str] | None = None) -> list[Path]:
 def _coverage(path: Path) -> frozenset[int]:
     """The code points the font has glyphs for (the first font of a collection, as fpdf2 embeds)."""
     try:
-        font = TTFont(str(path), fontNumber=0, lazy=True)
-        return frozenset(font.getBestCmap() or {})
+        with TTFont(str(path), fontNumber=0, lazy=True) as font:
+            return frozenset(font.getBestCmap() or {})
     except Exception:  # an unreadable font file is one that prints nothing
         return frozenset()
 
@@ -96,6 +97,10 @@ def plan(texts: Sequence[str], path: Sequence[Path] | None = None) -> FontPlan:
     missing: list[str] = []
     for char in dict.fromkeys("".join(printable_form(t) for t in texts)):
         if not _needs_glyph(char):
+            continue
+        if not fonts:  # the PDF core font (Helvetica) then prints Latin-1 and the quotes and dashes
+            if ord(char) > 0xFF and char not in CORE_FONT_EXTRAS:
+                missing.append(char)
             continue
         home = next((f for f in fonts if ord(char) in _coverage(f)), None)
         if home is None:
@@ -133,6 +138,7 @@ def prepare(pdf: FPDF, texts: Sequence[str], path: Sequence[Path] | None = None)
 
 
 __all__ = [
+    "CORE_FONT_EXTRAS",
     "DEFAULT_FONT_PATH",
     "FONT_PATH_ENV",
     "LEGACY_FONT_ENV",

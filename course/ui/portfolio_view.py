@@ -16,7 +16,7 @@ import streamlit as st
 from course import casenotes, certificates, evidence, formatting, reflections, timelog
 from course.accounts import User
 from course.casenotes import CaseRun
-from course.certificates import NotYetComplete
+from course.certificates import NameNotPrintable, NotYetComplete
 from course.clock import utcnow
 from course.content import Course
 from course.reflections import SECTIONS, Reflection, ReflectionError, ReflectionNotFound
@@ -108,11 +108,16 @@ def render_certificate(store: Store, user: User, course: Course) -> None:
             "You have met the completion rule: every module and its knowledge checks, every case, the assessment "
             f"and {status.active_seconds // 60} minutes of active learning."
         )
+        st.markdown(f"Your certificate will be issued to **{plain(user.display_name)}**.")
+        problem = certificates.name_problem(user.display_name)
+        if problem is not None:
+            st.error(str(problem))
+            return
         if not st.button("Issue my certificate", type="primary", icon=":material/workspace_premium:"):
             return
         try:
             issued = certificates.issue(store, user, course, now=utcnow())
-        except NotYetComplete as exc:
+        except (NotYetComplete, NameNotPrintable) as exc:
             st.error(str(exc))
             return
     st.markdown(
@@ -120,6 +125,9 @@ def render_certificate(store: Store, user: User, course: Course) -> None:
         f"{issued.issued_at:%d %B %Y}, for {issued.cpd_hours:g} CPD hours.  \n"
         f"Verification code: `{issued.display_code}`"
     )
+    missing = certificates.name_problem(issued.learner_name)
+    if missing is not None:  # issued before a font was removed: say so instead of printing gaps silently
+        st.warning(str(missing))
     st.download_button(
         "Download certificate (PDF)",
         # Built when the button is clicked, not on every rerun of the portfolio page.
