@@ -7,7 +7,6 @@ learner can build their own pack; reflections are included only when the learner
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -22,6 +21,7 @@ from course.assessment import AttemptStatus, history
 from course.casenotes import CaseRun
 from course.clock import require_aware
 from course.content import Course
+from course.csvout import Cell, csv_text
 from course.permissions import Action, require
 from course.reflections import KIND_STRUCTURED, Reflection, ReflectionNotFound, my_reflections
 from course.store.db import Store
@@ -70,14 +70,13 @@ def time_rows(store: Store, user: User, course: Course) -> list[TimeRow]:
 
 
 def time_log_csv(rows: list[TimeRow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["kind", "id", "title", "minutes", "cpd_hours"])
+    """The time log as CSV through the one writer (course.csvout: byte-order mark, formulas neutralised)."""
+    lines: list[list[Cell]] = []
     for row in rows:
-        writer.writerow([kind_label(row.kind), row.object_id, row.title, row.seconds // 60, f"{row.hours:g}"])
+        lines.append([kind_label(row.kind), row.object_id, row.title, row.seconds // 60, f"{row.hours:g}"])
     total = sum(r.seconds for r in rows)
-    writer.writerow(["Total", "", "", total // 60, f"{timelog.cpd_hours(total):g}"])
-    return out.getvalue()
+    lines.append(["Total", "", "", total // 60, f"{timelog.cpd_hours(total):g}"])
+    return csv_text(["kind", "id", "title", "minutes", "cpd_hours"], lines)
 
 
 def _slug(text: str) -> str:
@@ -126,13 +125,11 @@ def _reflection_json(reflection: Reflection, course: Course) -> dict[str, object
 
 
 def _assessment_csv(store: Store, user: User) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["attempt", "started", "submitted", "status", "correct", "total", "percent", "passed"])
+    lines: list[list[Cell]] = []
     for attempt in sorted(history(store, user), key=lambda a: (a.started_at, a.id)):
         submitted = attempt.status is AttemptStatus.SUBMITTED and attempt.correct is not None
         percent = f"{100 * attempt.correct / attempt.total:.0f}" if submitted and attempt.correct is not None else ""
-        writer.writerow(
+        lines.append(
             [
                 attempt.id,
                 attempt.started_at.isoformat(),
@@ -144,16 +141,14 @@ def _assessment_csv(store: Store, user: User) -> str:
                 ("yes" if attempt.passed else "no") if submitted else "",
             ]
         )
-    return out.getvalue()
+    return csv_text(["attempt", "started", "submitted", "status", "correct", "total", "percent", "passed"], lines)
 
 
 def _concepts_csv(store: Store, user: User, course: Course) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["concept", "term", "score", "evidence", "mastered"])
+    lines: list[list[Cell]] = []
     for concept in mastery.concept_mastery(store, user, user.id, course):
         term = course.glossary.get(concept.concept_id)
-        writer.writerow(
+        lines.append(
             [
                 concept.concept_id,
                 term.term if term is not None else concept.concept_id,
@@ -162,7 +157,7 @@ def _concepts_csv(store: Store, user: User, course: Course) -> str:
                 "yes" if concept.mastered else "no",
             ]
         )
-    return out.getvalue()
+    return csv_text(["concept", "term", "score", "evidence", "mastered"], lines)
 
 
 def picked_reflections(store: Store, user: User, reflection_ids: Collection[int]) -> list[Reflection]:
