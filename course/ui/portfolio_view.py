@@ -26,6 +26,7 @@ from course.ui.session import person_zone
 
 _FLASH = "portfolio_flash"
 _PACK = "portfolio_pack"
+_PACK_CHOICE = "portfolio_pack_choice"
 
 
 def public_base() -> str:
@@ -398,6 +399,9 @@ def render_evidence_pack(store: Store, user: User, course: Course) -> None:
         key="pack-cases",
         help="Each case run you pick adds its decisions with your Why? notes and the reflections you wrote in it.",
     )
+    # The pack is built for one choice of reflections and case notes; once the choice on screen
+    # changes, the old pack is not offered any more (a download matches what the page shows).
+    choice = (tuple(sorted(picked)), tuple(sorted(picked_runs)))
     if st.button("Prepare evidence pack", icon=":material/folder_zip:"):
         st.session_state[_PACK] = evidence.evidence_pack(
             store,
@@ -408,8 +412,11 @@ def render_evidence_pack(store: Store, user: User, course: Course) -> None:
             verify_url=verify_url,
             now=utcnow(),
         )
+        st.session_state[_PACK_CHOICE] = choice
     pack = st.session_state.get(_PACK)
-    if isinstance(pack, bytes):
+    if isinstance(pack, bytes) and st.session_state.get(_PACK_CHOICE) != choice:
+        st.caption("You changed what to include: prepare the evidence pack again to download it.")
+    elif isinstance(pack, bytes):
         st.download_button(
             "Download evidence pack (ZIP)",
             data=pack,
