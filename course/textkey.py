@@ -15,10 +15,17 @@ The fold (Unicode Standard Annex #15 normalisation, then full case folding, Unic
    "Elodie" and "ÉLODIE" fold alike; "Zoë Ó Briain" to "zoe o briain");
 3. ``str.casefold()``: full case folding in every script ("ß" to "ss", "Дмитрий" to "дмитрий",
    Greek final sigma to sigma);
-4. white space runs become one space, ends trimmed.
+4. Latin letters that are distinct letters with no decomposition but that a person without them on
+   the keyboard writes as plain letters (Danish "ø", Polish "ł", French "œ", Croatian "đ", Turkish
+   dotless "ı") become those letters, so "Søren" is found by "soren" (what Unicode's UCA default
+   collation treats as a secondary difference, UTS #10);
+5. white space runs become one space, ends trimmed.
 
 Scripts without case or accents (Chinese, Japanese kana, Arabic, Hebrew, Devanagari consonants)
-pass through, so "王芳" finds "王芳". Devanagari vowel signs are combining marks too, so they are
+pass through, so "王芳" finds "王芳".
+
+The keys are stored, so a change to :func:`fold` needs a migration that recomputes them (as
+revision 0011 computed the first ones). Devanagari vowel signs are combining marks too, so they are
 dropped alike from the key and from the query: a search is at worst a little broader, never narrower.
 """
 
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import unicodedata
 
+_BASE_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "œ": "oe", "æ": "ae", "þ": "th"})
 KEY_SEPARATOR = "\n"  # between the folded parts of one key: no query can contain it (queries are one line)
 
 
@@ -33,7 +41,7 @@ def fold(text: str) -> str:
     """``text`` folded for comparison (see the module docstring): ``fold("Élodie") == "elodie"``."""
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.category(ch).startswith("M"))
-    return " ".join(stripped.casefold().split())
+    return " ".join(stripped.casefold().translate(_BASE_LETTERS).split())
 
 
 def search_key(*parts: str) -> str:
