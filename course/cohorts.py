@@ -253,7 +253,7 @@ def join_by_code(store: Store, learner: User, code: str, *, now: datetime) -> Co
     with store.write() as conn:
         row = conn.execute(select(CohortRow).where(CohortRow.invite_key == wanted)).first()
         if row is None:
-            raise CohortError(f"No cohort has the code {codes.group_code(wanted[:16])}. Check it with your educator.")
+            raise CohortError(f"No cohort has the code {code.strip().upper()[:32]}. Check it with your educator.")
         if row.archived_at is not None:
             raise CohortError("That cohort has been archived and is not taking new members.")
         _add(conn, row.id, learner.id, now, via="code")

@@ -196,7 +196,7 @@ def test_a_cohort_code_is_accepted_however_it_is_typed(store: Store, now: dateti
     assert cohorts.join_by_code(store, ann, "abcdefgh", now=now).id == old_id
     assert cohorts.join_by_code(store, ann, "xyzu 2345", now=now).id == group.id
     with pytest.raises(CohortError, match="No cohort has the code ABCD-EFGX"):
-        cohorts.join_by_code(store, ann, "abcd efgx", now=now)
+        cohorts.join_by_code(store, ann, "abcd-efgx", now=now)
 
 
 def test_a_certificate_code_typed_from_paper_verifies(store: Store, now: datetime) -> None:
