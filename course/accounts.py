@@ -29,6 +29,7 @@ from course.clock import require_aware
 from course.ratelimit import Check, Limit
 from course.store.db import Store
 from course.store.models import AuthTokenRow, LoginAttemptRow, UserRow
+from course.textkey import search_key
 
 MAX_EMAIL_LENGTH = 254
 MAX_DISPLAY_NAME_LENGTH = 80
@@ -458,7 +459,12 @@ def upsert_oidc_user(store: Store, *, subject: str, email: str, display_name: st
             connection.execute(
                 update(UserRow)
                 .where(UserRow.id == user_id)
-                .values(email=email, display_name=display_name, role=role.value)
+                .values(
+                    email=email,
+                    display_name=display_name,
+                    search_key=search_key(display_name, email),
+                    role=role.value,
+                )
             )
     time_zone = existing.time_zone if existing is not None else None
     return User(id=user_id, email=email, display_name=display_name, role=role, time_zone=time_zone)

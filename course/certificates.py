@@ -19,26 +19,25 @@ Below the floor (or with anything else missing) the learner is told exactly what
 certificate records the name, course title and the *measured* CPD time as they were when it was
 issued; issuing again returns the same certificate.
 
-The verification code is 120 random bits (24 base-32 characters), so codes cannot be guessed or
-enumerated; the public check (:func:`verify`) reveals only name, course and date, and nothing for
+The verification code is 120 random bits (24 characters of Crockford base 32, ``course.codes``), so
+codes cannot be guessed or enumerated, and it is accepted however it is typed back from paper (case,
+dashes, spaces, O for 0, I or L for 1); codes issued before in RFC 4648 base 32 keep verifying. The
+public check (:func:`verify`) reveals only name, course and date, and nothing for
 revoked certificates or closed accounts.
 """
 
 from __future__ import annotations
 
-import base64
-import os
-import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from sqlalchemy import Connection, insert, select, update
 
-from course import formatting, timelog
+from course import codes, formatting, pdffonts, timelog
 from course.accounts import User
 from course.assessment import has_passed
 from course.clock import require_aware
@@ -54,17 +53,31 @@ from course.store.models import CertificateRow, UserRow
 COURSE_TITLE = "Relational Prescribing: the prescriber-patient relationship in practice"
 ACTIVE_TIME_SHARE = 0.4  # of the content's estimated study time; see the module docstring
 MIN_ACTIVE_SECONDS = 15 * 60  # one CPD quarter hour: a certificate never states 0 hours
-_CODE_BYTES = 15  # 120 bits -> 24 base-32 characters, within the 32-character column
-_GROUP = 4
+_CODE_LENGTH = 24  # 5 bits each: 120 bits, within the 32-character column
 
-# Unicode fonts for names such as "Zoë Ó Briain" or "Дмитрий"; the PDF core fonts know only Latin-1.
-# COURSE_PDF_FONT points at another TrueType file if none of these is installed.
-_UNICODE_FONTS = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/Library/Fonts/Arial Unicode.ttf",
-)
+# The learner's name is printed as large as fits on one line, from NAME_POINTS down to
+# NAME_MIN_POINTS; below that it wraps (a display name has at most 80 characters, which fit in two
+# lines at the minimum size), so the certificate stays on one page. Fonts: course.pdffonts.
+NAME_POINTS = 26
+NAME_MIN_POINTS = 12
+
+
+class NameNotPrintable(ValueError):
+    """No font on the font path can print some characters of the name; ``characters`` lists them."""
+
+    def __init__(self, characters: Sequence[str]) -> None:
+        super().__init__(
+            f"Your name as it would be printed contains characters that no font here can print: "
+            f"{pdffonts.describe(characters)}. The certificate is not issued, so it never leaves them out. "
+            "Ask your course administrator to add a font for them (COURSE_PDF_FONTS) or to correct your name."
+        )
+        self.characters = list(characters)
+
+
+def name_problem(name: str) -> NameNotPrintable | None:
+    """Why this name cannot be printed on a certificate with the fonts found (None: it can)."""
+    missing = pdffonts.unprintable(name)
+    return NameNotPrintable(missing) if missing else None
 
 
 class NotYetComplete(ValueError):
@@ -158,16 +171,11 @@ class PublicCertificate:
 
 def format_code(code: str) -> str:
     """Groups of four, easier to read out and to type: ABCD-EFGH-..."""
-    return "-".join(code[i : i + _GROUP] for i in range(0, len(code), _GROUP))
-
-
-def normalise_code(text: str) -> str:
-    """Accept the code however it was typed: any case, with or without dashes and spaces."""
-    return "".join(ch for ch in text.upper() if ch.isalnum())
+    return codes.group_code(code)
 
 
 def _new_code() -> str:
-    return base64.b32encode(secrets.token_bytes(_CODE_BYTES)).decode("ascii")
+    return codes.new_code(_CODE_LENGTH)
 
 
 def _certificate(row: Any) -> Certificate:
@@ -228,12 +236,19 @@ def certificate_of(store: Store, viewer: User, learner_id: int) -> Certificate |
 
 
 def issue(store: Store, user: User, course: Course, *, now: datetime) -> Certificate:
-    """Issue the learner's certificate, or return the one already issued. Raises NotYetComplete."""
+    """Issue the learner's certificate, or return the one already issued.
+
+    Raises NotYetComplete, or NameNotPrintable when no font can print part of the name (checked
+    before anything is stored, so a certificate never silently drops letters).
+    """
     require(user, Action.VIEW_OWN_PROGRESS)
     require_aware(now)
     status = completion(store, user, course)
     if not status.complete:
         raise NotYetComplete(status.missing())
+    problem = name_problem(user.display_name)
+    if problem is not None and _live_certificate(store, user.id) is None:
+        raise problem
     minutes = status.active_seconds // 60  # the measured time, as printed on the certificate
     with store.write(actor=user.id) as conn:
         # Lock the learner's row so two tabs issuing at once cannot create two certificates
@@ -277,7 +292,7 @@ def revoke_all_for(conn: Connection, user_id: int | None, now: datetime, *, cert
 
 def verify(store: Store, code: str) -> PublicCertificate | None:
     """Public by design (no sign-in): is this a genuine, current certificate? Name, course, date only."""
-    normalised = normalise_code(code)
+    normalised = codes.code_key(code)
     if not normalised or len(normalised) > 32:
         return None
     with store.read() as conn:
@@ -287,7 +302,7 @@ def verify(store: Store, code: str) -> PublicCertificate | None:
             )
             .join(UserRow, UserRow.id == CertificateRow.user_id)
             .where(
-                CertificateRow.code == normalised,
+                CertificateRow.code_key == normalised,
                 CertificateRow.revoked_at.is_(None),
                 UserRow.deleted_at.is_(None),
             )
@@ -298,27 +313,26 @@ def verify(store: Store, code: str) -> PublicCertificate | None:
 # --- the PDF ----------------------------------------------------------------------------------------
 
 
-def _unicode_font(env: dict[str, str] | None = None) -> Path | None:
-    configured = (env if env is not None else dict(os.environ)).get("COURSE_PDF_FONT", "").strip()
-    candidates = ([configured] if configured else []) + list(_UNICODE_FONTS)
-    return next((Path(p) for p in candidates if Path(p).is_file()), None)
+def _live_certificate(store: Store, user_id: int) -> Any:
+    with store.read() as conn:
+        return _live(conn, user_id)
 
 
-def new_pdf() -> tuple[FPDF, str, bool]:
-    """A blank A4 document, the font family to use, and whether it can print any Unicode text."""
+def new_pdf(texts: Sequence[str] = ()) -> tuple[FPDF, str, bool]:
+    """A blank A4 document with the fonts ``texts`` need (course.pdffonts), the main font family,
+    and whether it prints Unicode (False only when no font file is found: then a core font)."""
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=18)
-    font = _unicode_font()
-    if font is not None:
-        pdf.add_font("Body", "", str(font))
-        return pdf, "Body", True
+    family = pdffonts.prepare(pdf, texts)
+    if family is not None:
+        return pdf, family, True
     return pdf, "Helvetica", False
 
 
 def pdf_text(text: str, unicode_ok: bool) -> str:
-    """Text the chosen font can print: unchanged with a Unicode font, Latin-1 (with '?') without one."""
+    """Text the chosen font can print: NFC with Unicode fonts, Latin-1 (with '?') without one."""
     if unicode_ok:
-        return text
+        return pdffonts.printable_form(text)
     replaced = text.replace("\u2013", "-").replace("\u2014", "-").replace("\u201c", '"').replace("\u201d", '"')
     replaced = replaced.replace("\u2018", "'").replace("\u2019", "'")
     return replaced.encode("latin-1", "replace").decode("latin-1")
@@ -326,36 +340,48 @@ def pdf_text(text: str, unicode_ok: bool) -> str:
 
 def certificate_pdf(certificate: Certificate, verify_url: str, tz: ZoneInfo = formatting.UTC_ZONE) -> bytes:
     """A one-page A4 certificate carrying the verification code and where to check it (date of issue in ``tz``)."""
-    pdf, family, unicode_ok = new_pdf()
+    pdf, family, unicode_ok = new_pdf([certificate.learner_name, certificate.course_title])
     pdf.set_title(pdf_text(f"CPD certificate: {certificate.course_title}", unicode_ok))
     pdf.set_author("Relational Prescribing course")
     pdf.add_page(orientation="landscape")
     width = pdf.w - pdf.l_margin - pdf.r_margin
 
-    def line(text: str, size: int, gap: float = 4) -> None:
+    def line(text: str, size: int, gap: float = 4, *, shrink_to: int | None = None) -> None:
+        printed = pdf_text(text, unicode_ok)
+        while shrink_to is not None and size > shrink_to and _lines(pdf, family, size, width, printed) > 1:
+            size -= 1
         pdf.set_font(family, size=size)
-        pdf.multi_cell(width, size * 0.55, pdf_text(text, unicode_ok), align="C")
+        pdf.multi_cell(width, size * 0.55, printed, align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.ln(gap)
 
     pdf.ln(18)
     line("Certificate of completion", 30, 10)
     line("This is to certify that", 14)
-    line(certificate.learner_name, 26, 6)
+    line(certificate.learner_name, NAME_POINTS, 6, shrink_to=NAME_MIN_POINTS)
     line("has completed the online course", 14)
-    line(certificate.course_title, 18, 8)
+    line(certificate.course_title, 18, 8, shrink_to=12)
     line(
         f"CPD time recorded: {certificate.cpd_hours:g} hours ({certificate.cpd_minutes} minutes of active learning)", 13
     )
     line(f"Date of issue: {formatting.format_long_date(certificate.issued_at, tz)}", 13, 14)
     line(f"Verification code: {certificate.display_code}", 12)
     line(f"Check it at {verify_url}", 11)
+    if pdf.pages_count != 1:
+        raise RuntimeError(f"The certificate ran to {pdf.pages_count} pages; the layout must keep it to one.")
     return bytes(pdf.output())
+
+
+def _lines(pdf: FPDF, family: str, size: int, width: float, text: str) -> int:
+    """How many lines ``text`` takes at ``size`` points (shaped, with fallback fonts), without drawing."""
+    pdf.set_font(family, size=size)
+    return len(pdf.multi_cell(width, size * 0.55, text, align="C", dry_run=True, output="LINES"))
 
 
 __all__ = [
     "COURSE_TITLE",
     "Certificate",
     "Completion",
+    "NameNotPrintable",
     "NotYetComplete",
     "PublicCertificate",
     "certificate_of",
@@ -363,7 +389,7 @@ __all__ = [
     "completion",
     "format_code",
     "issue",
-    "normalise_code",
+    "name_problem",
     "pdf_text",
     "revoke",
     "revoke_all_for",

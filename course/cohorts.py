@@ -15,20 +15,19 @@ being added again never revives a share.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, collate, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
-from course import formatting
+from course import codes, formatting
 from course.accounts import Role, User, normalise_email
 from course.clock import require_aware
 from course.completion import completions
@@ -45,6 +44,7 @@ from course.store.models import (
     ReflectionShareRow,
     UserRow,
 )
+from course.textkey import fold, like_pattern
 
 NAME_MAX: int = CohortRow.__table__.c.name.type.length  # type: ignore[attr-defined]
 EMAIL_MAX: int = CohortInvitationRow.__table__.c.email.type.length  # type: ignore[attr-defined]
@@ -54,9 +54,9 @@ INVITED = (
     "Invitation recorded for {email}. If that address has an account, or makes one, the person sees "
     "the invitation on their Account page and can accept or decline it; they join only if they accept."
 )
-# No 0/O or 1/I/L: codes are read aloud and copied from slides.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# Codes are read aloud and copied from slides: course.codes (Crockford base 32, look-alikes folded).
 CODE_LENGTH = 8
+SEARCH_MIN_CHARS = 2  # of the folded text, so one letter (or only accents) lists nobody
 DELETED_NAME = "Deleted user"  # how a member whose account was deleted is listed (privacy.DELETED_NAME)
 
 
@@ -122,18 +122,25 @@ class LearnerAssignment:
     cohort_zone: str = formatting.DEFAULT_ZONE  # the zone the due day is a day in
 
 
-def _format_code(raw: str) -> str:
-    return f"{raw[:4]}-{raw[4:]}"
+def new_invite_code() -> str:
+    """A fresh invitation code as shown to the educator: ``ABCD-EFGH`` (course.codes alphabet)."""
+    return codes.group_code(codes.new_code(CODE_LENGTH))
 
 
-def normalise_code(text: str) -> str:
-    """What a learner typed, as stored: upper case, spaces and dashes ignored."""
-    raw = "".join(ch for ch in text.upper() if ch.isalnum())
-    return _format_code(raw) if len(raw) == CODE_LENGTH else raw
+def name_order(conn: Connection) -> ColumnElement[str]:
+    """Order by the folded name (users.search_key) in code-point order, the same on both databases."""
+    return collate(UserRow.search_key, "C" if conn.dialect.name == "postgresql" else "BINARY")
 
 
-def _new_code() -> str:
-    return _format_code("".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)))
+def matching_names(query: str) -> ColumnElement[bool] | None:
+    """A condition: the account's name or email contains ``query``, ignoring case and accents in any script.
+
+    None when the folded query is shorter than SEARCH_MIN_CHARS. Folding: course.textkey.fold.
+    """
+    pattern = like_pattern(query)
+    if pattern is None or len(fold(query)) < SEARCH_MIN_CHARS:
+        return None
+    return UserRow.search_key.like(pattern, escape="\\")
 
 
 def _clean_name(name: str) -> str:
@@ -201,7 +208,11 @@ def create_cohort(store: Store, educator: User, name: str, *, now: datetime, tim
                 new_id = conn.execute(
                     insert(CohortRow)
                     .values(
-                        name=cleaned, owner_id=educator.id, invite_code=_new_code(), created_at=now, time_zone=zone_name
+                        name=cleaned,
+                        owner_id=educator.id,
+                        invite_code=new_invite_code(),
+                        created_at=now,
+                        time_zone=zone_name,
                     )
                     .returning(CohortRow.id)
                 ).scalar_one()
@@ -271,22 +282,29 @@ def set_archived(store: Store, educator: User, cohort_id: int, archived: bool, *
         return _owned(conn, educator, cohort_id)
 
 
-def members(store: Store, viewer: User, cohort_id: int) -> list[Member]:
+def members(store: Store, viewer: User, cohort_id: int, *, matching: str = "") -> list[Member]:
+    """The cohort's learners in name order; ``matching`` (two letters or more) keeps those whose name
+    or email contains it, ignoring case and accents in any script (see :func:`matching_names`)."""
     require(viewer, Action.VIEW_COHORTS)
     with store.read() as conn:
         _owned(conn, viewer, cohort_id)
-        return _members(conn, cohort_id)
+        return _members(conn, cohort_id, matching=matching)
 
 
-def _members(conn: Connection, cohort_id: int) -> list[Member]:
-    """Every member, including those who deleted their account (privacy.py: memberships are kept so a
-    cohort's figures do not change; the member is listed as "Deleted user" with no email)."""
-    rows = conn.execute(
+def _members(conn: Connection, cohort_id: int, *, matching: str = "") -> list[Member]:
+    """Every consented member, including those who deleted their account (privacy.py: memberships are
+    kept so a cohort's figures do not change; the member is listed as "Deleted user" with no email).
+    ``matching`` keeps the members whose name or email matches (any case, accents, script)."""
+    query = (
         select(UserRow.id, UserRow.display_name, UserRow.email, UserRow.deleted_at, CohortMemberRow.joined_at)
         .join(CohortMemberRow, CohortMemberRow.user_id == UserRow.id)
         .where(CohortMemberRow.cohort_id == cohort_id, consented())
-        .order_by(UserRow.deleted_at.is_not(None), UserRow.display_name, UserRow.id)
-    ).all()
+        .order_by(UserRow.deleted_at.is_not(None), name_order(conn), UserRow.id)
+    )
+    condition = matching_names(matching) if matching.strip() else None
+    if condition is not None:
+        query = query.where(condition, UserRow.deleted_at.is_(None))
+    rows = conn.execute(query).all()
     return [
         Member(r.id, DELETED_NAME, "", r.joined_at, deleted=True)
         if r.deleted_at is not None
@@ -347,13 +365,13 @@ def join_by_code(store: Store, learner: User, code: str, *, now: datetime) -> Co
     """Join the cohort with this invitation code; joining twice is harmless."""
     require(learner, Action.VIEW_COURSE)
     require_aware(now)
-    wanted = normalise_code(code)
+    wanted = codes.code_key(code)
     if not wanted:
         raise CohortError("Type the invitation code your educator gave you.")
     with store.write(actor=learner.id) as conn:
-        row = conn.execute(select(CohortRow).where(CohortRow.invite_code == wanted)).first()
+        row = conn.execute(select(CohortRow).where(CohortRow.invite_key == wanted)).first()
         if row is None:
-            raise CohortError(f"No cohort has the code {wanted}. Check it with your educator.")
+            raise CohortError(f"No cohort has the code {code.strip().upper()[:32]}. Check it with your educator.")
         if row.archived_at is not None:
             raise CohortError("That cohort has been archived and is not taking new members.")
         _add(conn, row.id, learner.id, now, via="code")
@@ -361,24 +379,17 @@ def join_by_code(store: Store, learner: User, code: str, *, now: datetime) -> Co
 
 
 def find_learners(store: Store, admin: User, text: str, *, limit: int = 20) -> list[Member]:
-    """Learners whose name or email contains the text: administrators only (it lists accounts)."""
+    """Learners whose name or email contains the text (any case, any accents, any script):
+    administrators only, since it lists accounts (educators invite by exact email instead)."""
     require(admin, Action.MANAGE_USERS)
-    needle = text.strip().lower()
-    if len(needle) < 2:
+    condition = matching_names(text)
+    if condition is None:
         return []
-    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     with store.read() as conn:
         rows = conn.execute(
             select(UserRow.id, UserRow.display_name, UserRow.email, UserRow.created_at)
-            .where(
-                UserRow.deleted_at.is_(None),
-                UserRow.role == Role.LEARNER.value,
-                or_(
-                    func.lower(UserRow.display_name).like(pattern, escape="\\"),
-                    UserRow.email.like(pattern, escape="\\"),
-                ),
-            )
-            .order_by(UserRow.display_name, UserRow.id)
+            .where(UserRow.deleted_at.is_(None), UserRow.role == Role.LEARNER.value, condition)
+            .order_by(name_order(conn), UserRow.id)
             .limit(limit)
         ).all()
     return [Member(r.id, r.display_name, r.email, r.created_at) for r in rows]

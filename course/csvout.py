@@ -3,9 +3,10 @@
 * UTF-8 with a byte-order mark, so a spreadsheet opened by double-click (Excel on Windows reads
   BOM-less CSV as the local code page) shows "Zoë Ó Briain", not "ZoÃ« Ã“ Briain".
 * Formula neutralising (CWE-1236, OWASP "CSV Injection"): a text cell that starts with ``=``,
-  ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with an apostrophe, so a spreadsheet
-  shows it as text instead of evaluating it. Numbers (int, float) are written as numbers, so a
-  negative figure stays a number.
+  ``+``, ``-``, ``@``, a tab, a carriage return or a line feed, or with their full-width forms
+  (``＝ ＋ － ＠``, which some spreadsheets in East Asian locales read as the ASCII ones), also after
+  leading spaces, is prefixed with an apostrophe, so a spreadsheet shows it as text instead of
+  evaluating it. Numbers (int, float) are written as numbers, so a negative figure stays a number.
 * CRLF line endings (RFC 4180).
 """
 
@@ -16,7 +17,8 @@ import io
 from collections.abc import Iterable, Sequence
 
 BOM = "\ufeff"
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_LEADING_SPACE = " \u00a0\u3000"
 
 Cell = str | int | float | bool | None
 
@@ -30,7 +32,7 @@ def neutralise(cell: Cell) -> str | int | float:
     if isinstance(cell, int | float):
         return cell
     text = str(cell)
-    return "'" + text if text.startswith(_FORMULA_TRIGGERS) else text
+    return "'" + text if text.lstrip(_LEADING_SPACE).startswith(_FORMULA_TRIGGERS) else text
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Cell]]) -> str:

@@ -7,7 +7,6 @@ learner can build their own pack; reflections are included only when the learner
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -23,6 +22,7 @@ from course.assessment import AttemptStatus, history
 from course.casenotes import CaseRun
 from course.clock import require_aware
 from course.content import Course
+from course.csvout import Cell, csv_text
 from course.permissions import Action, require
 from course.reflections import KIND_STRUCTURED, Reflection, ReflectionNotFound, my_reflections
 from course.store.db import Store
@@ -97,14 +97,15 @@ def shown_time(rows: Sequence[TimeRow]) -> ShownTime:
 
 
 def time_log_csv(rows: list[TimeRow]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["kind", "id", "title", "minutes", "cpd_hours"])
+    """The time log as CSV through the one writer (course.csvout: byte-order mark, formulas neutralised);
+    rows share the totals shown by the largest-remainder rule (see :func:`shown_time`)."""
     shown = shown_time(rows)
-    for row, minutes, hours in zip(rows, shown.minutes, shown.hours, strict=True):
-        writer.writerow([kind_label(row.kind), row.object_id, row.title, minutes, f"{hours:g}"])
-    writer.writerow(["Total", "", "", shown.total_minutes, f"{shown.total_hours:g}"])
-    return out.getvalue()
+    lines: list[list[Cell]] = [
+        [kind_label(row.kind), row.object_id, row.title, minutes, f"{hours:g}"]
+        for row, minutes, hours in zip(rows, shown.minutes, shown.hours, strict=True)
+    ]
+    lines.append(["Total", "", "", shown.total_minutes, f"{shown.total_hours:g}"])
+    return csv_text(["kind", "id", "title", "minutes", "cpd_hours"], lines)
 
 
 def _slug(text: str) -> str:
@@ -154,9 +155,7 @@ def _reflection_json(reflection: Reflection, course: Course, tz: ZoneInfo) -> di
 
 def _assessment_csv(store: Store, user: User, tz: ZoneInfo) -> str:
     """Every attempt; times in the learner's zone (ISO 8601 with offset), percent rounded down."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["attempt", "started", "submitted", "status", "correct", "total", "percent", "passed"])
+    lines: list[list[Cell]] = []
     for attempt in sorted(history(store, user), key=lambda a: (a.started_at, a.id)):
         submitted = attempt.status is AttemptStatus.SUBMITTED and attempt.correct is not None
         percent = (
@@ -164,7 +163,7 @@ def _assessment_csv(store: Store, user: User, tz: ZoneInfo) -> str:
             if submitted and attempt.correct is not None
             else ""
         )
-        writer.writerow(
+        lines.append(
             [
                 attempt.id,
                 formatting.local(attempt.started_at, tz).isoformat(),
@@ -176,16 +175,14 @@ def _assessment_csv(store: Store, user: User, tz: ZoneInfo) -> str:
                 ("yes" if attempt.passed else "no") if submitted else "",
             ]
         )
-    return out.getvalue()
+    return csv_text(["attempt", "started", "submitted", "status", "correct", "total", "percent", "passed"], lines)
 
 
 def _concepts_csv(store: Store, user: User, course: Course) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["concept", "term", "score", "evidence", "mastered"])
+    lines: list[list[Cell]] = []
     for concept in mastery.concept_mastery(store, user, user.id, course):
         term = course.glossary.get(concept.concept_id)
-        writer.writerow(
+        lines.append(
             [
                 concept.concept_id,
                 term.term if term is not None else concept.concept_id,
@@ -194,7 +191,7 @@ def _concepts_csv(store: Store, user: User, course: Course) -> str:
                 "yes" if concept.mastered else "no",
             ]
         )
-    return out.getvalue()
+    return csv_text(["concept", "term", "score", "evidence", "mastered"], lines)
 
 
 def picked_reflections(store: Store, user: User, reflection_ids: Collection[int]) -> list[Reflection]:

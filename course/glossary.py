@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-import unicodedata
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from rapidfuzz import fuzz, process
 from course.content import Course
 from course.markdown import render
 from course.schema import ChoiceNode, Term
+from course.textkey import fold
 
 # WRatio of a query against a term or alias. On the course glossary a dropped or swapped letter
 # scores at least 83 against its own name (median 96), while the closest other name has a median
@@ -110,9 +110,9 @@ class GlossaryIndex:
 
 
 def normalise(text: str) -> str:
-    """Case-, accent- and punctuation-free words: 'Counter-transference' -> 'counter transference'."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text.casefold()).split())
+    """Case-, accent- and punctuation-free words in any script (course.textkey.fold):
+    'Counter-Transférence' -> 'counter transference', 'Перенос' -> 'перенос'."""
+    return " ".join(re.sub(r"[\W_]+", " ", fold(text)).split())
 
 
 def build_index(course: Course) -> GlossaryIndex:

@@ -42,6 +42,7 @@ from course.clock import require_aware
 from course.permissions import Action, require, require_self_or
 from course.store.db import Store
 from course.store.models import Base, CertificateRow, EventRow, UserRow
+from course.textkey import search_key
 
 EXPORT_FORMAT = "relational-prescribing/personal-data"
 EXPORT_VERSION = 1
@@ -240,6 +241,7 @@ def _anonymise_user(conn: Connection, user_id: int, email: str, now: datetime) -
         .values(
             email=tombstone_email(user_id),
             display_name=DELETED_NAME,
+            search_key=search_key(DELETED_NAME, tombstone_email(user_id)),
             password_hash=None,
             oidc_subject=None,
             deleted_at=now,

@@ -323,3 +323,22 @@ def test_concept_map_focus_and_quoting() -> None:
     assert '"c" [' in concept_map_dot(terms, focus="no-such-term")
     only = concept_map_dot(terms, only={"b", "c"})
     assert '"b" [' in only and '"c" [' in only and '"a"' not in only and " -- " not in only
+
+
+def test_search_ignores_accents_and_keeps_every_script() -> None:
+    """Issue 15: the glossary search folds like the name search (course.textkey), in any script.
+
+    Before, normalising kept ASCII only: a Cyrillic or Greek query became empty and found nothing.
+    """
+    index = build_index(
+        course_of(
+            make_term("transference", "Transference", "Перенос", "Μεταβίβαση"),
+            make_term("omnipotence", "Omnipotence", "Toute-puissance"),
+        )
+    )
+    assert ids(search(index, "TRANSFÉRENCE")) == ["transference"]
+    assert ids(search(index, "перенос")) == ["transference"]
+    assert ids(search(index, "ПЕРЕ")) == ["transference"]
+    assert ids(search(index, "μεταβιβαση")) == ["transference"]
+    assert ids(search(index, "toute puissance")) == ["omnipotence"]
+    assert normalise("Counter-Transférence") == "counter transference" and normalise("Søren") == "soren"

@@ -35,6 +35,7 @@ from course.content import Course
 from course.lti.registry import Platform
 from course.store.db import Store
 from course.store.models import CohortRow, LtiContextRow, LtiLinkRow, LtiScoreRow, LtiUserRow, UserRow
+from course.textkey import search_key
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPE = CLAIM + "message_type"
@@ -193,6 +194,9 @@ def account_for(
             changes["display_name"] = name
         if free and row.email.endswith("@" + PLACEHOLDER_DOMAIN):
             changes["email"] = email
+        changes["search_key"] = search_key(
+            changes.get("display_name", row.display_name), changes.get("email", row.email)
+        )
         conn.execute(update(UserRow).where(UserRow.id == user_id).values(**changes))
     found = conn.execute(
         select(UserRow.email, UserRow.display_name, UserRow.time_zone).where(UserRow.id == user_id)
@@ -242,7 +246,7 @@ def _context(
             .values(
                 name=name,
                 owner_id=user.id,
-                invite_code=cohorts._new_code(),
+                invite_code=cohorts.new_invite_code(),
                 created_at=now,
                 time_zone=user.time_zone or formatting.DEFAULT_ZONE,  # due days in the instructor's zone
             )

@@ -18,13 +18,18 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
     and_,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from course.codes import code_key
+from course.textkey import search_key
 
 # Explicit names so that migrations (and later ALTERs, especially SQLite batch mode) can refer to
 # constraints by name on both databases.
@@ -35,6 +40,23 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def _code_key_of(column: str) -> Any:
+    """An insert default: the folded form (course.codes.code_key) of the code in ``column``."""
+
+    def default(context: DefaultExecutionContext) -> str:
+        values = context.get_current_parameters()  # type: ignore[no-untyped-call]
+        return code_key(values[column])
+
+    return default
+
+
+def _user_search_key(context: DefaultExecutionContext) -> str:
+    """Insert default for users.search_key; updates that change a name or email set it themselves."""
+    values = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return search_key(values["display_name"], values["email"])
+
 
 ROLE_VALUES = ("learner", "educator", "admin")
 TOKEN_KINDS = ("session", "handoff")
@@ -86,6 +108,9 @@ class UserRow(Base):
     # Normalised (trimmed, lower-cased) by course.accounts before it gets here.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
+    # course.textkey.search_key(display_name, email): what name and email searches match, folded the
+    # same on every database. Every UPDATE that sets display_name or email sets it too.
+    search_key: Mapped[str] = mapped_column(Text, default=_user_search_key, server_default="")
     # Argon2id PHC string; NULL for people who only sign in through OIDC.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
@@ -255,13 +280,18 @@ class CohortRow(Base):
     """A group of learners run by one educator (its owner)."""
 
     __tablename__ = "cohorts"
-    __table_args__ = (Index("ix_cohorts_owner_id", "owner_id"),)
+    __table_args__ = (
+        Index("ix_cohorts_owner_id", "owner_id"),
+        Index("ix_cohorts_invite_key", "invite_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # Learners join with it, so it is stored as issued (it is meant to be shared, unlike a password).
     invite_code: Mapped[str] = mapped_column(String(16), unique=True)
+    # course.codes.code_key(invite_code): what a typed code is matched by.
+    invite_key: Mapped[str] = mapped_column(String(16), default=_code_key_of("invite_code"), server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # IANA zone of the cohort's due days (a due date ends at the last instant of that day there).
@@ -361,11 +391,16 @@ class CertificateRow(Base):
     """A CPD certificate. The public verification page shows only name, course and date."""
 
     __tablename__ = "certificates"
-    __table_args__ = (Index("ix_certificates_user_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_certificates_user_id", "user_id"),
+        Index("ix_certificates_code_key", "code_key", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     code: Mapped[str] = mapped_column(String(32), unique=True)
+    # course.codes.code_key(code): what a typed code is matched by.
+    code_key: Mapped[str] = mapped_column(String(32), default=_code_key_of("code"), server_default="")
     learner_name: Mapped[str] = mapped_column(String(80))  # as it was when issued
     course_title: Mapped[str] = mapped_column(String(200))
     cpd_minutes: Mapped[int] = mapped_column(Integer)

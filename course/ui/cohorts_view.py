@@ -139,11 +139,21 @@ def _zone(store: Store, user: User, cohort: Cohort) -> None:
 
 def _members(store: Store, user: User, cohort: Cohort) -> None:
     people = cohorts.members(store, user, cohort.id)
+    wanted = st.text_input(
+        "Find a learner in this cohort",
+        key="filter-members",
+        placeholder="Part of a name or email, at least two letters",
+        help="Case and accents do not matter: “elodie” finds Élodie, “дмитрий” finds Дмитрий.",
+        max_chars=254,
+    )
+    shown = cohorts.members(store, user, cohort.id, matching=wanted) if wanted.strip() else people
+    if wanted.strip() and not shown:
+        st.caption("No learner in this cohort matches that.")
     zone = person_zone()
     frame = pd.DataFrame(
         [
             {"Name": m.display_name, "Email": m.email, "Joined": formatting.format_date(m.joined_at, zone)}
-            for m in people
+            for m in shown
         ],
         columns=["Name", "Email", "Joined"],
     )

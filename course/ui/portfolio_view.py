@@ -16,7 +16,7 @@ import streamlit as st
 from course import casenotes, certificates, evidence, formatting, reflections, timelog
 from course.accounts import User
 from course.casenotes import CaseRun
-from course.certificates import NotYetComplete
+from course.certificates import NameNotPrintable, NotYetComplete
 from course.clock import utcnow
 from course.content import Course
 from course.reflections import SECTIONS, Reflection, ReflectionError, ReflectionNotFound
@@ -26,6 +26,7 @@ from course.ui.session import person_zone
 
 _FLASH = "portfolio_flash"
 _PACK = "portfolio_pack"
+_PACK_CHOICE = "portfolio_pack_choice"
 
 
 def public_base() -> str:
@@ -110,11 +111,16 @@ def render_certificate(store: Store, user: User, course: Course) -> None:
             "You have met the completion rule: every module and its knowledge checks, every case, the assessment "
             f"and {status.active_seconds // 60} minutes of active learning."
         )
+        st.markdown(f"Your certificate will be issued to **{plain(user.display_name)}**.")
+        problem = certificates.name_problem(user.display_name)
+        if problem is not None:
+            st.error(str(problem))
+            return
         if not st.button("Issue my certificate", type="primary", icon=":material/workspace_premium:"):
             return
         try:
             issued = certificates.issue(store, user, course, now=utcnow())
-        except NotYetComplete as exc:
+        except (NotYetComplete, NameNotPrintable) as exc:
             st.error(str(exc))
             return
     st.markdown(
@@ -122,6 +128,9 @@ def render_certificate(store: Store, user: User, course: Course) -> None:
         f"{formatting.format_long_date(issued.issued_at, person_zone())}, for {issued.cpd_hours:g} CPD hours.  \n"
         f"Verification code: `{issued.display_code}`"
     )
+    missing = certificates.name_problem(issued.learner_name)
+    if missing is not None:  # issued before a font was removed: say so instead of printing gaps silently
+        st.warning(str(missing))
     st.download_button(
         "Download certificate (PDF)",
         # Built when the button is clicked, not on every rerun of the portfolio page.
@@ -401,6 +410,9 @@ def render_evidence_pack(store: Store, user: User, course: Course) -> None:
         key="pack-cases",
         help="Each case run you pick adds its decisions with your Why? notes and the reflections you wrote in it.",
     )
+    # The pack is built for one choice of reflections and case notes; once the choice on screen
+    # changes, the old pack is not offered any more (a download matches what the page shows).
+    choice = (tuple(sorted(picked)), tuple(sorted(picked_runs)))
     if st.button("Prepare evidence pack", icon=":material/folder_zip:"):
         st.session_state[_PACK] = evidence.evidence_pack(
             store,
@@ -411,8 +423,11 @@ def render_evidence_pack(store: Store, user: User, course: Course) -> None:
             verify_url=verify_url,
             now=utcnow(),
         )
+        st.session_state[_PACK_CHOICE] = choice
     pack = st.session_state.get(_PACK)
-    if isinstance(pack, bytes):
+    if isinstance(pack, bytes) and st.session_state.get(_PACK_CHOICE) != choice:
+        st.caption("You changed what to include: prepare the evidence pack again to download it.")
+    elif isinstance(pack, bytes):
         st.download_button(
             "Download evidence pack (ZIP)",
             data=pack,

@@ -34,7 +34,10 @@ def test_the_pack_holds_everything_for_an_appraisal(store: Store, now: datetime)
     assert "reflections/reflections.json" in names and "reflections/01-kept-for-appraisal.md" in names
     assert archive.read("certificate.pdf").startswith(b"%PDF-")
 
-    log = list(csv.DictReader(io.StringIO(archive.read("time-log.csv").decode())))
+    for name in ("time-log.csv", "assessment.csv", "concepts.csv"):  # course.csvout: opens in a spreadsheet
+        raw = archive.read(name)
+        assert raw.startswith("\ufeff".encode()) and b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b""), name
+    log = list(csv.DictReader(io.StringIO(archive.read("time-log.csv").decode("utf-8-sig"))))
     titles = {row["title"]: row for row in log}
     assert {"A first module", "A second module", "Summative assessment"} <= set(titles)
     # 12 reading, a minute on each of its two knowledge checks, 1 after "complete" until the next click
@@ -43,9 +46,11 @@ def test_the_pack_holds_everything_for_an_appraisal(store: Store, now: datetime)
     # The certificate keeps the time at issue; the log goes on counting (writing reflections since).
     assert int(log[-1]["minutes"]) == sum(int(row["minutes"]) for row in log[:-1]) >= cert.cpd_minutes
 
-    [attempt] = list(csv.DictReader(io.StringIO(archive.read("assessment.csv").decode())))
+    [attempt] = list(csv.DictReader(io.StringIO(archive.read("assessment.csv").decode("utf-8-sig"))))
     assert attempt["status"] == "submitted" and attempt["passed"] == "yes" and attempt["percent"] == "100"
-    concepts = {row["concept"]: row for row in csv.DictReader(io.StringIO(archive.read("concepts.csv").decode()))}
+    concepts = {
+        row["concept"]: row for row in csv.DictReader(io.StringIO(archive.read("concepts.csv").decode("utf-8-sig")))
+    }
     assert set(concepts) == set(COURSE.glossary)
 
     [picked] = json.loads(archive.read("reflections/reflections.json"))
