@@ -214,6 +214,70 @@ def test_concurrent_read_modify_write_transactions_serialise(tmp_path: Path) -> 
         store.close()
 
 
+def test_writers_of_one_process_queue_before_sqlite_not_in_its_busy_handler(tmp_path: Path) -> None:
+    # SQLite's busy handler naps up to 100 ms between retries, so under 20 busy sessions writers
+    # overslept and some gave up after the busy timeout ("database is locked"). A second writer of
+    # the same process must wait for the first without starting a SQLite transaction at all.
+    store = _sqlite_store(tmp_path)
+    begun: list[str] = []
+    event.listen(store.engine, "before_cursor_execute", lambda _c, _cur, statement, *_: begun.append(statement))
+    inside, release = threading.Event(), threading.Event()
+    second_done = threading.Event()
+
+    def first() -> None:
+        with store.write():
+            inside.set()
+            release.wait(30)
+
+    def second() -> None:
+        inside.wait(30)
+        with store.write():
+            pass
+        second_done.set()
+
+    threads = [threading.Thread(target=first, daemon=True), threading.Thread(target=second, daemon=True)]
+    try:
+        for thread in threads:
+            thread.start()
+        assert inside.wait(30)
+        assert not second_done.wait(0.5)  # the second writer is waiting ...
+        assert begun.count("BEGIN IMMEDIATE") == 1  # ... in Python, not in SQLite's busy handler
+        release.set()
+        for thread in threads:
+            thread.join(30)
+        assert second_done.is_set()
+        assert begun.count("BEGIN IMMEDIATE") == 2
+    finally:
+        release.set()
+        store.close()
+
+
+def test_a_writer_kept_waiting_past_the_busy_timeout_fails_as_sqlite_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _sqlite_store(tmp_path)
+    monkeypatch.setattr(db, "_SQLITE_BUSY_TIMEOUT_MS", 50)
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with store.write():
+                pass
+        except BaseException as error:
+            errors.append(error)
+
+    try:
+        with store.write():
+            thread = threading.Thread(target=second, daemon=True)
+            thread.start()
+            thread.join(30)
+        assert len(errors) == 1 and "database is locked" in str(errors[0])
+        with store.write():  # the lock was released: later writers go in
+            pass
+    finally:
+        store.close()
+
+
 # --- both databases ---------------------------------------------------------------------------
 
 
