@@ -23,7 +23,9 @@ Latency is from sending the BackMsg to the ``script_finished`` of the last run t
 ``cpu ms/i`` is the server process's own CPU time (user + system, from /proc) during the measured
 seconds divided by the interactions finished: what an interaction costs, which holds when other
 programs share the machine and wall-clock figures do not (one process uses at most one core for
-the page scripts, so 10 ms per interaction is about 100 interactions/s).
+the page scripts, so 10 ms per interaction is about 100 interactions/s). ``msgs/i`` counts the
+messages the server sent per interaction: each element or block drawn is one, and each costs the
+server a wake-up of its event loop, so fewer elements per step cost less.
 
 Targets (issue 18), one process, on this 2-core machine. Saturated (``--think 0``, 20 sessions):
 every learner page at least 100 interactions/s, its p95 within 2x the trivial page's in the same
@@ -124,6 +126,7 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     opens: list[float] = field(default_factory=list)  # a new tab's first page, one by one, before the clicks
     runs: int = 0
+    messages: int = 0  # ForwardMsgs received for the counted interactions
     errors: list[str] = field(default_factory=list)
     cpu_seconds: float = float("nan")  # the server process's CPU time during the measured seconds
 
@@ -147,13 +150,13 @@ class Phase:
             f"{self.percentile(0.5) * 1000:>8.1f} {self.percentile(0.95) * 1000:>8.1f} "
             f"{self.throughput:>9.1f} {self.runs / self.seconds if self.seconds else 0:>7.1f} {len(self.errors):>6} "
             f"{self.percentile(0.5, self.opens) * 1000:>8.1f} {self.percentile(0.95, self.opens) * 1000:>8.1f} "
-            f"{self.cpu_per_interaction * 1000:>8.1f}"
+            f"{self.cpu_per_interaction * 1000:>8.1f} {self.messages / max(1, len(self.latencies)):>6.1f}"
         )
 
 
 HEADER = (
     f"{'page':14} {'sessions':>8} {'interactions':>12} {'runs':>6} {'p50 ms':>8} {'p95 ms':>8} "
-    f"{'inter/s':>9} {'runs/s':>7} {'errors':>6} {'open p50':>8} {'open p95':>8} {'cpu ms/i':>8}"
+    f"{'inter/s':>9} {'runs/s':>7} {'errors':>6} {'open p50':>8} {'open p95':>8} {'cpu ms/i':>8} {'msgs/i':>6}"
 )
 
 
@@ -206,6 +209,7 @@ async def run_phase(
             if time.perf_counter() <= stop_at:  # an interaction that ends after the bell is not counted
                 phase.latencies.append(result.seconds)
                 phase.runs += result.runs
+                phase.messages += result.messages
             learner.page = result
             if think:
                 await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
