@@ -114,22 +114,24 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
         )
 
     st.divider()
-    cols = st.columns(2)
-    if state.choices_made:
-        cols[0].button(
-            "Take back my last choice",
-            icon=":material/undo:",
-            key="undo",
-            on_click=_act,
-            args=(user, vignette, state, UNDO),
+    # One horizontal block, not st.columns(2) (three blocks): each block sent costs the server an
+    # event-loop wake-up, and this is drawn on every step (bench/load.py's msgs/i).
+    with st.container(horizontal=True):
+        if state.choices_made:
+            st.button(
+                "Take back my last choice",
+                icon=":material/undo:",
+                key="undo",
+                on_click=_act,
+                args=(user, vignette, state, UNDO),
+            )
+        st.button(
+            "Restart the case",
+            icon=":material/restart_alt:",
+            key="restart",
+            on_click=_begin,
+            args=(user, vignette, version),
         )
-    cols[1].button(
-        "Restart the case",
-        icon=":material/restart_alt:",
-        key="restart",
-        on_click=_begin,
-        args=(user, vignette, version),
-    )
 
 
 def _begin(user: User, vignette: Vignette, version: str) -> None:
@@ -152,9 +154,9 @@ def _act(user: User, vignette: Vignette, shown: PlayState, action: str, reason: 
 def _variables(vignette: Vignette, state: PlayState) -> None:
     if not vignette.variables:
         return
-    cols = st.columns(len(vignette.variables))
-    for col, (name, spec) in zip(cols, vignette.variables.items(), strict=True):
-        col.metric(spec.label, f"{state.values[name]} / {spec.max}", help=spec.description)
+    with st.container(horizontal=True):  # one block for all of them (st.columns sends one per variable)
+        for name, spec in vignette.variables.items():
+            st.metric(spec.label, f"{state.values[name]} / {spec.max}", help=spec.description)
 
 
 def _last_feedback(course: Course, vignette: Vignette, state: PlayState) -> None:
