@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from course.markdown import escape_markdown, headings, render, render_inline, slugify
+from course.markdown import escape_markdown, headings, render, render_content, render_inline, slugify
 
 
 def test_raw_html_is_escaped_not_rendered() -> None:
@@ -25,3 +25,10 @@ def test_slugify_and_inline_and_escape() -> None:
     assert slugify("Containment – in a team?") == "containment-in-a-team"
     assert render_inline("**bold**") == "<strong>bold</strong>"
     assert escape_markdown("[x](javascript:1) *a*") == r"\[x\]\(javascript:1\) \*a\*"
+
+
+def test_render_content_is_render_remembered_per_text() -> None:
+    first, second = "# Intro\n\nThe patient asks <b>again</b>.", "# Intro\n\nA different node."
+    assert render_content(first) == render(first)
+    assert render_content(second) == render(second) != render_content(first)
+    assert render_content(first) is render_content(first)  # the same HTML, not rendered again

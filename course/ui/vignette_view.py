@@ -11,7 +11,7 @@ from course.accounts import User
 from course.clock import utcnow
 from course.content import Course
 from course.graph import outgoing
-from course.markdown import render
+from course.markdown import render_content
 from course.reflections import save_reflection
 from course.schema import Choice, ChoiceNode, EndingNode, ReflectionNode, Vignette
 from course.storymap import to_dot
@@ -96,7 +96,7 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
     _last_feedback(course, vignette, state)
     if node.title:
         st.subheader(node.title)
-    st.html(render(node.text))
+    st.html(render_content(node.text))
 
     if isinstance(node, EndingNode):
         _ending(user, course, vignette, state, node)
@@ -257,7 +257,7 @@ def _ending(user: User, course: Course, vignette: Vignette, state: PlayState, no
     outcome = node.outcome.value
     (st.success if outcome == "helpful" else st.warning if outcome == "mixed" else st.error)(_OUTCOME_LABEL[outcome])
     st.subheader("Debrief")
-    st.html(render(node.debrief))
+    st.html(render_content(node.debrief))
     met: list[str] = list(vignette.concepts)
     for move in state.route:
         step = node_of(vignette, move.node)
