@@ -8,8 +8,6 @@ hand out a SQLAlchemy ``Connection`` inside a transaction.
 from __future__ import annotations
 
 import os
-import sqlite3
-import threading
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 if TYPE_CHECKING:
@@ -200,12 +198,6 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        # SQLite lets one writer in at a time; a writer that finds the lock taken sleeps in SQLite's
-        # busy handler (1, 2, 5 ... 100 ms naps) and retries, so under 20 busy sessions writers
-        # overslept and some waited past the busy timeout ("database is locked", an answer not
-        # saved). Writers of this process queue on a lock instead and go in the moment it is free;
-        # BEGIN IMMEDIATE and the busy timeout still order them against other processes.
-        self._writers = threading.Lock() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def open(cls, url: str | None = None, *, allow_memory: bool = False) -> Store:
@@ -256,21 +248,7 @@ class Store:
 
         On SQLite this holds the database write lock for the whole block, so keep blocks short and do
         slow work (password hashing) before entering. Do not nest ``write()`` blocks.
-
-        Raises ``sqlalchemy.exc.OperationalError`` ("database is locked") if another writer of this
-        process holds SQLite's write lock for longer than the busy timeout, as SQLite itself does.
         """
-        if self._writers is None:
-            yield from self._write_transaction()
-            return
-        if not self._writers.acquire(timeout=_SQLITE_BUSY_TIMEOUT_MS / 1000):
-            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
-        try:
-            yield from self._write_transaction()
-        finally:
-            self._writers.release()
-
-    def _write_transaction(self) -> Iterator[Connection]:
         with self._engine.connect() as connection:
             connection.execution_options(**{_WRITE_TRANSACTION_OPTION: True})
             with connection.begin():
