@@ -10,14 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
-
 from course.accounts import User
 from course.permissions import Action, require
 from course.schema import Vignette
 from course.store.db import Store
-from course.store.events import EVENT_COLUMNS, Event, event_of, record_event
-from course.store.models import EventRow
+from course.store.events import Event, events_for_user, record_event
 from course.vignette import UNDO, EventSpec, PlayState, VignetteError, advance, replay, start
 
 
@@ -27,36 +24,14 @@ class Resumed:
     stale: bool = False  # the content changed since and the old route could not be replayed
 
 
-def _current_run(store: Store, user_id: int, vignette_id: str) -> list[Event]:
-    """The events of the learner's latest run of the vignette, oldest first (event-log order:
-    ``occurred_at``, then ``id``), from its ``vignette.started``; [] if never started.
-
-    Only this run is read: earlier runs stay in the log but replaying a case must not cost more
-    with every restart (bench/load.py's case step read them all on every step).
-    """
-    mine = and_(EventRow.user_id == user_id, EventRow.object_type == "vignette", EventRow.object_id == vignette_id)
-    with store.read() as connection:
-        started = connection.execute(
-            select(EventRow.occurred_at, EventRow.id)
-            .where(mine, EventRow.verb == "vignette.started")
-            .order_by(EventRow.occurred_at.desc(), EventRow.id.desc())
-            .limit(1)
-        ).first()
-        if started is None:
-            return []
-        since = or_(
-            EventRow.occurred_at > started.occurred_at,
-            and_(EventRow.occurred_at == started.occurred_at, EventRow.id >= started.id),
-        )
-        rows = connection.execute(
-            select(*EVENT_COLUMNS).where(mine, since).order_by(EventRow.occurred_at, EventRow.id)
-        ).all()
-    return [event_of(row) for row in rows]
+def _current_run(events: list[Event]) -> list[Event]:
+    starts = [i for i, e in enumerate(events) if e.verb == "vignette.started"]
+    return events[starts[-1] :] if starts else []
 
 
 def resume(store: Store, user: User, vignette: Vignette, content_version: str) -> Resumed:
     require(user, Action.VIEW_COURSE)
-    run = _current_run(store, user.id, vignette.id)
+    run = _current_run(events_for_user(store, user.id, object_type="vignette", object_id=vignette.id))
     if not run:
         return Resumed(None)
     actions: list[tuple[str, datetime, str | None]] = []
