@@ -2,6 +2,7 @@
 
     python bench/load.py [--sessions 20] [--seconds 15] [--think 0] [--database-url URL]
     python bench/load.py --short        # CI: one saturated pass, about a minute in all
+    python bench/load.py --realistic    # 200 sessions, mean think time 10 s: p95 of every interaction
 
 Starts two ``streamlit run`` processes from the project folder (so both read the course's
 ``.streamlit/config.toml``): the course (``streamlit_app.py``, a scratch SQLite file unless
@@ -19,8 +20,17 @@ Latency is from sending the BackMsg to the ``script_finished`` of the last run t
 ``--think 0`` every session clicks again as soon as its page arrives (the server is saturated);
 ``--think S`` waits a uniform 0.5-1.5 x S seconds between clicks, like a learner reading.
 
-Targets (issue 9), on this 2-core machine: the heaviest learner page's p95 at 20 sessions within
-1.3x the trivial page's, and at least 100 interactions per second per process.
+``cpu ms/i`` is the server process's own CPU time (user + system, from /proc) during the measured
+seconds divided by the interactions finished: what an interaction costs, which holds when other
+programs share the machine and wall-clock figures do not (one process uses at most one core for
+the page scripts, so 10 ms per interaction is about 100 interactions/s). ``msgs/i`` counts the
+messages the server sent per interaction: each element or block drawn is one, and each costs the
+server a wake-up of its event loop, so fewer elements per step cost less.
+
+Targets (issue 18), one process, on this 2-core machine. Saturated (``--think 0``, 20 sessions):
+every learner page at least 100 interactions/s, its p95 within 2x the trivial page's in the same
+run, and a new session's first page (open p95) within 1.5x the trivial page's. Realistic
+(``--realistic``: 200 sessions, mean think time 10 s): every page's p95 within 150 ms.
 """
 
 from __future__ import annotations
@@ -116,7 +126,9 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     opens: list[float] = field(default_factory=list)  # a new tab's first page, one by one, before the clicks
     runs: int = 0
+    messages: int = 0  # ForwardMsgs received for the counted interactions
     errors: list[str] = field(default_factory=list)
+    cpu_seconds: float = float("nan")  # the server process's CPU time during the measured seconds
 
     def percentile(self, fraction: float, of: list[float] | None = None) -> float:
         ordered = sorted(self.latencies if of is None else of)
@@ -128,23 +140,46 @@ class Phase:
     def throughput(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_per_interaction(self) -> float:
+        return self.cpu_seconds / len(self.latencies) if self.latencies else float("nan")
+
     def line(self) -> str:
         return (
             f"{self.name:14} {self.sessions:>8} {len(self.latencies):>12} {self.runs:>6} "
             f"{self.percentile(0.5) * 1000:>8.1f} {self.percentile(0.95) * 1000:>8.1f} "
             f"{self.throughput:>9.1f} {self.runs / self.seconds if self.seconds else 0:>7.1f} {len(self.errors):>6} "
-            f"{self.percentile(0.5, self.opens) * 1000:>8.1f} {self.percentile(0.95, self.opens) * 1000:>8.1f}"
+            f"{self.percentile(0.5, self.opens) * 1000:>8.1f} {self.percentile(0.95, self.opens) * 1000:>8.1f} "
+            f"{self.cpu_per_interaction * 1000:>8.1f} {self.messages / max(1, len(self.latencies)):>6.1f}"
         )
 
 
 HEADER = (
     f"{'page':14} {'sessions':>8} {'interactions':>12} {'runs':>6} {'p50 ms':>8} {'p95 ms':>8} "
-    f"{'inter/s':>9} {'runs/s':>7} {'errors':>6} {'open p50':>8} {'open p95':>8}"
+    f"{'inter/s':>9} {'runs/s':>7} {'errors':>6} {'open p50':>8} {'open p95':>8} {'cpu ms/i':>8} {'msgs/i':>6}"
 )
 
 
+def cpu_seconds(server: AppServer) -> float:
+    """User plus system CPU seconds the server process has used so far (Linux /proc; nan elsewhere)."""
+    if server.process is None:
+        return float("nan")
+    try:
+        fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime: fields 14, 15
+
+
 async def run_phase(
-    url: str, load: PageLoad, cookies: list[dict[str, str]], *, seconds: float, think: float, warmup: int
+    url: str,
+    load: PageLoad,
+    cookies: list[dict[str, str]],
+    *,
+    seconds: float,
+    think: float,
+    warmup: int,
+    cpu: Callable[[], float] = lambda: float("nan"),
 ) -> Phase:
     """Open one session per cookie on the page, warm each up, then click for `seconds` and record."""
     phase = Phase(load.name, len(cookies))
@@ -158,6 +193,7 @@ async def run_phase(
             learner.page = await load.interact(learner)
 
     started = time.perf_counter()
+    cpu_at_start = cpu()
     stop_at = started + seconds
 
     async def drive(learner: Learner) -> None:
@@ -173,11 +209,16 @@ async def run_phase(
             if time.perf_counter() <= stop_at:  # an interaction that ends after the bell is not counted
                 phase.latencies.append(result.seconds)
                 phase.runs += result.runs
+                phase.messages += result.messages
             learner.page = result
             if think:
                 await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
 
-    await asyncio.gather(*(drive(learner) for learner in learners))
+    async def bell() -> None:  # the server's CPU time is read when the counting stops
+        await asyncio.sleep(seconds)
+        phase.cpu_seconds = cpu() - cpu_at_start
+
+    await asyncio.gather(bell(), *(drive(learner) for learner in learners))
     phase.seconds = min(time.perf_counter(), stop_at) - started
     for learner in learners:
         await learner.session.close()
@@ -248,7 +289,10 @@ async def measure(args: argparse.Namespace, data_dir: str) -> list[Phase]:
         loads = [(trivial, PageLoad("trivial", "", "", click_trivial), trivial_cookies)]
         loads += [(app, load, cookies) for load in course_pages() if not args.pages or load.name in args.pages]
         for server, load, jars in loads:
-            phase = await run_phase(server.url, load, jars, seconds=args.seconds, think=args.think, warmup=args.warmup)
+            phase = await run_phase(
+                server.url, load, jars, seconds=args.seconds, think=args.think, warmup=args.warmup,
+                cpu=lambda server=server: cpu_seconds(server),  # type: ignore[misc]
+            )  # fmt: skip
             print(phase.line(), flush=True)
             for error in sorted(set(phase.errors))[:5]:
                 print(f"    error: {error}")
@@ -263,22 +307,27 @@ async def measure(args: argparse.Namespace, data_dir: str) -> list[Phase]:
     return phases
 
 
-def verdict(phases: list[Phase]) -> None:
+def verdict(phases: list[Phase], *, realistic: bool) -> None:
+    """Each learner page against issue 18's targets (see the module docstring)."""
     trivial = next(p for p in phases if p.name == "trivial")
     learner_pages = [p for p in phases if p.name != "trivial" and p.latencies]
     if not learner_pages or not trivial.latencies:
         return
-    heaviest = max(learner_pages, key=lambda p: p.percentile(0.95))
-    ratio = heaviest.percentile(0.95) / trivial.percentile(0.95)
-    print(
-        f"heaviest learner page: {heaviest.name}; p95 {heaviest.percentile(0.95) * 1000:.1f} ms = {ratio:.2f}x "
-        f"the trivial page's {trivial.percentile(0.95) * 1000:.1f} ms (target <= 1.30x): "
-        + ("met" if ratio <= 1.3 else "MISSED")
-    )
+
+    def mark(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
     for phase in learner_pages:
+        p95 = phase.percentile(0.95)
+        if realistic:
+            print(f"{phase.name}: p95 {p95 * 1000:.1f} ms with think time (target <= 150 ms): {mark(p95 <= 0.150)}")
+            continue
+        ratio = p95 / trivial.percentile(0.95)
+        opened = phase.percentile(0.95, phase.opens) / trivial.percentile(0.95, trivial.opens)
         print(
             f"{phase.name}: {phase.throughput:.1f} interactions/s in one process (target >= 100): "
-            + ("met" if phase.throughput >= 100 else "MISSED")
+            f"{mark(phase.throughput >= 100)}; p95 {ratio:.2f}x the trivial page's (target <= 2x): {mark(ratio <= 2)}; "
+            f"first load p95 {opened:.2f}x the trivial page's (target <= 1.5x): {mark(opened <= 1.5)}"
         )
 
 
@@ -302,9 +351,16 @@ def main() -> None:
         "--via-proxy", action="store_true", help="through nginx with 1, then 2 processes (bench/via_proxy.py)"
     )
     parser.add_argument("--clients", type=int, default=2, help="--via-proxy: load-generating processes (default 2)")
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="200 sessions with a mean think time of 10 s, 60 s per phase, 1 warm-up click (about 6 minutes)",
+    )
     args = parser.parse_args()
     if args.short:
         args.seconds, args.warmup = 5.0, 1
+    if args.realistic:
+        args.sessions, args.think, args.seconds, args.warmup = 200, 10.0, 60.0, 1
     if args.via_proxy:
         from bench.via_proxy import run as run_via_proxy
 
@@ -319,7 +375,7 @@ def main() -> None:
         )
         print(HEADER)
         phases = asyncio.run(measure(args, data_dir))
-    verdict(phases)
+    verdict(phases, realistic=args.realistic)
     print(f"took {time.perf_counter() - started:.0f} s")
 
 

@@ -59,6 +59,7 @@ def _phase(url: str, page_name: str, cookies: list[dict[str, str]], args: argpar
         merged.latencies += part.latencies
         merged.opens += part.opens
         merged.runs += part.runs
+        merged.messages += part.messages
         merged.errors += part.errors
         merged.seconds = max(merged.seconds, part.seconds)
     return merged

@@ -71,6 +71,7 @@ class RunResult:
     texts: list[str] = field(default_factory=list)  # markdown, headings, alerts, html (rendered text)
     text_fragments: list[str] = field(default_factory=list)  # the fragment each text was drawn in
     runs: int = 0  # script runs it took (2 when the page called st.rerun())
+    messages: int = 0  # ForwardMsgs the server sent: each element or block drawn is one
 
     def widget(self, *, key: str | None = None, kind: str | None = None, label: str | None = None) -> Widget:
         for candidate in self.widgets:
@@ -181,6 +182,7 @@ class StreamlitSession:
             data = await self._ws.recv()
             msg = ForwardMsg()
             msg.ParseFromString(data)
+            result.messages += 1
             kind = msg.WhichOneof("type")
             if kind == "new_session":
                 # A full run starts the page afresh; a fragment run keeps everything outside it.

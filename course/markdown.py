@@ -83,6 +83,16 @@ def headings(text: str) -> list[Heading]:
     return _anchor_headings(_parser().parse(text))
 
 
+@lru_cache(maxsize=4096)
+def render_content(text: str) -> str:
+    """:func:`render` remembered per text, for course content drawn on every click (a case step's
+    node text and debrief): content is the same for everyone and immutable while the process runs,
+    and the same text always renders to the same HTML. Never pass learner text: it would be kept
+    in memory, shared by nobody but held for everyone.
+    """
+    return render(text)
+
+
 def render_inline(text: str) -> str:
     """One paragraph's worth of Markdown (feedback, rationales) without the wrapping <p>."""
     return str(_parser().renderInline(text))

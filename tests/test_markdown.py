@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from course.markdown import escape_markdown, headings, render, render_inline, slugify
+from course.markdown import escape_markdown, headings, render, render_content, render_inline, slugify
 
 
 def test_raw_html_is_escaped_not_rendered() -> None:
@@ -29,3 +29,10 @@ def test_slugify_and_inline_and_escape() -> None:
     assert escape_markdown("www.x.net https://a.b a@b.co") == (
         "www\u2060.x\u2060.net https\u2060://a\u2060.b a\u2060@b\u2060.co"
     )
+
+
+def test_render_content_is_render_remembered_per_text() -> None:
+    first, second = "# Intro\n\nThe patient asks <b>again</b>.", "# Intro\n\nA different node."
+    assert render_content(first) == render(first)
+    assert render_content(second) == render(second) != render_content(first)
+    assert render_content(first) is render_content(first)  # the same HTML, not rendered again

@@ -186,8 +186,10 @@ def _finish(user: User, attempt_id: int) -> None:
             "Submit anyway: I understand this attempt cannot pass and counts as one of my attempts",
             key=f"confirm-incomplete-{attempt.id}",
         )
-    cols = st.columns(2)
-    if cols[0].button("Submit for marking", type="primary", disabled=not (confirm and anyway), key="submit-attempt"):
+    # One horizontal block, not st.columns(2) (three blocks): this fragment reruns on every answer
+    # saved, and each block sent costs the server an event-loop wake-up (bench/load.py's msgs/i).
+    buttons = st.container(horizontal=True)
+    if buttons.button("Submit for marking", type="primary", disabled=not (confirm and anyway), key="submit-attempt"):
         try:
             graded = assessment.submit(
                 resources.store(), user, attempt.id, now=utcnow(), confirm_incomplete=incomplete and anyway
@@ -198,7 +200,7 @@ def _finish(user: User, attempt_id: int) -> None:
         lti_grades.send_soon(resources.store(), user.id)  # the LMS gradebook, if the learner came from one
         st.query_params["review"] = str(graded.id)
         st.rerun()
-    if cols[1].button("Abandon this attempt", key="abandon-attempt"):
+    if buttons.button("Abandon this attempt", key="abandon-attempt"):
         assessment.abandon(resources.store(), user, attempt.id, now=utcnow())
         st.rerun()
 

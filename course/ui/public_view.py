@@ -13,7 +13,7 @@ from course.assessment import Settings
 from course.clock import utcnow
 from course.content import Course
 from course.formatting import floor_to
-from course.markdown import render
+from course.markdown import render_content
 from course.schema import ChoiceNode, EndingNode, ReflectionNode, Vignette
 from course.ui.session import current_user
 from course.vignette import CONTINUE, PlayState, VignetteError, advance, node_of, start
@@ -182,14 +182,14 @@ def sample(course: Course) -> None:
     node = node_of(vignette, state.node)
     if node.title:
         st.markdown(f"**{node.title}**")
-    st.html(render(node.text))
+    st.html(render_content(node.text))
     if isinstance(node, ChoiceNode):
         labels = {c.id: c.label for c in node.choices}
         with st.form("sample-decide"):
             st.radio("What do you do?", list(labels), format_func=labels.__getitem__, index=None, key="sample-pick")
             st.form_submit_button("Decide", type="primary", on_click=_sample_act, args=(vignette,))
     elif isinstance(node, EndingNode):  # a case whose story ends before any decision
-        st.html(render(node.debrief))
+        st.html(render_content(node.debrief))
     else:
         if isinstance(node, ReflectionNode):
             st.caption("In the course you would answer these questions in your private reflections:")

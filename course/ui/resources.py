@@ -17,6 +17,7 @@ from course.store.db import Store, database_url
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _lock = threading.Lock()
 _stores: dict[str, Store] = {}
+_urls: dict[tuple[str, str], str] = {}  # (DATABASE_URL, COURSE_DATA_DIR) -> the database URL they give
 _content: dict[Path, LoadReport] = {}
 
 
@@ -26,8 +27,13 @@ def content_root() -> Path:
 
 def store() -> Store:
     """The Store for the current DATABASE_URL, opened (and migrated) once per process."""
-    url = database_url()
+    # database_url() creates the SQLite data folder: a system call that every store() call (several
+    # per click) paid; it is resolved again only for settings whose Store is not open.
+    settings = (os.environ.get("DATABASE_URL", ""), os.environ.get("COURSE_DATA_DIR", ""))
     with _lock:
+        url = _urls.get(settings)
+        if url is None or url not in _stores:
+            url = _urls[settings] = database_url()
         if url not in _stores:
             _stores[url] = Store.open(url)
         return _stores[url]

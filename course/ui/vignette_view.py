@@ -11,7 +11,7 @@ from course.accounts import User
 from course.clock import utcnow
 from course.content import Course
 from course.graph import outgoing
-from course.markdown import render
+from course.markdown import render_content
 from course.reflections import save_reflection
 from course.schema import Choice, ChoiceNode, EndingNode, ReflectionNode, Vignette
 from course.storymap import to_dot
@@ -96,7 +96,7 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
     _last_feedback(course, vignette, state)
     if node.title:
         st.subheader(node.title)
-    st.html(render(node.text))
+    st.html(render_content(node.text))
 
     if isinstance(node, EndingNode):
         _ending(user, course, vignette, state, node)
@@ -114,22 +114,24 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
         )
 
     st.divider()
-    cols = st.columns(2)
-    if state.choices_made:
-        cols[0].button(
-            "Take back my last choice",
-            icon=":material/undo:",
-            key="undo",
-            on_click=_act,
-            args=(user, vignette, state, UNDO),
+    # One horizontal block, not st.columns(2) (three blocks): each block sent costs the server an
+    # event-loop wake-up, and this is drawn on every step (bench/load.py's msgs/i).
+    with st.container(horizontal=True):
+        if state.choices_made:
+            st.button(
+                "Take back my last choice",
+                icon=":material/undo:",
+                key="undo",
+                on_click=_act,
+                args=(user, vignette, state, UNDO),
+            )
+        st.button(
+            "Restart the case",
+            icon=":material/restart_alt:",
+            key="restart",
+            on_click=_begin,
+            args=(user, vignette, version),
         )
-    cols[1].button(
-        "Restart the case",
-        icon=":material/restart_alt:",
-        key="restart",
-        on_click=_begin,
-        args=(user, vignette, version),
-    )
 
 
 def _begin(user: User, vignette: Vignette, version: str) -> None:
@@ -152,9 +154,9 @@ def _act(user: User, vignette: Vignette, shown: PlayState, action: str, reason: 
 def _variables(vignette: Vignette, state: PlayState) -> None:
     if not vignette.variables:
         return
-    cols = st.columns(len(vignette.variables))
-    for col, (name, spec) in zip(cols, vignette.variables.items(), strict=True):
-        col.metric(spec.label, f"{state.values[name]} / {spec.max}", help=spec.description)
+    with st.container(horizontal=True):  # one block for all of them (st.columns sends one per variable)
+        for name, spec in vignette.variables.items():
+            st.metric(spec.label, f"{state.values[name]} / {spec.max}", help=spec.description)
 
 
 def _last_feedback(course: Course, vignette: Vignette, state: PlayState) -> None:
@@ -255,7 +257,7 @@ def _ending(user: User, course: Course, vignette: Vignette, state: PlayState, no
     outcome = node.outcome.value
     (st.success if outcome == "helpful" else st.warning if outcome == "mixed" else st.error)(_OUTCOME_LABEL[outcome])
     st.subheader("Debrief")
-    st.html(render(node.debrief))
+    st.html(render_content(node.debrief))
     met: list[str] = list(vignette.concepts)
     for move in state.route:
         step = node_of(vignette, move.node)

@@ -74,6 +74,22 @@ def test_restart_begins_a_new_run_and_keeps_the_old_one_in_the_log(store: Store,
     assert len(events_for_user(store, learner.id, verb="vignette.started")) == 2
 
 
+def test_resume_replays_only_the_latest_run_even_when_runs_share_a_timestamp(store: Store, now: datetime) -> None:
+    # A restart in the same instant as the last step is ordered by event id, as the log is.
+    learner, other = person(store, now, "fay@example.org"), person(store, now, "gus@example.org")
+    for run in range(3):
+        state = play.begin(store, learner, VIGNETTE, "v1", now=now)
+        state = play.act(store, learner, VIGNETTE, state, CONTINUE, now=now)
+        if run < 2:
+            play.act(store, learner, VIGNETTE, state, "switch", now=now)
+        theirs = play.begin(store, other, VIGNETTE, "v1", now=now)  # another learner, interleaved
+    resumed = play.resume(store, learner, VIGNETTE, "v1").state
+    assert resumed is not None and resumed.node == state.node and len(resumed.route) == 1
+    assert play.resume(store, other, VIGNETTE, "v1").state == theirs
+
+    assert len(events_for_user(store, learner.id, object_type="vignette")) == 8
+
+
 def test_a_route_that_no_longer_fits_the_content_is_reported_stale(store: Store, now: datetime) -> None:
     learner = person(store, now, "eve@example.org")
     state = play.begin(store, learner, VIGNETTE, "v1", now=now)
