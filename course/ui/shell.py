@@ -40,7 +40,30 @@ def run() -> None:
             st.caption(f"Signed in as **{forms.plain(user.display_name)}** ({user.role.value})")
             if st.button("Sign out", key="sidebar-sign-out", icon=":material/logout:"):
                 forms.sign_out()
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    sync_address(page.url_path)
+    page.run()
+
+
+_SHOWN_PAGE = "_shown_page"
+
+
+def sync_address(url_path: str) -> None:
+    """Make the browser's address show the query this run answers, so reload, Back and a copied
+    link all return to the screen on view.
+
+    Streamlit's front end updates the address itself when the page changes, but not when a link
+    (st.page_link with query_params) opens another item of the same page: there the address kept
+    the list's (or the previous item's) query. So on a run of the same page as the last run, the
+    query is sent back to the browser (a no-op when it already matches: the front end compares it
+    with ``location.search``, and during Back/Forward it replaces rather than adds a history entry).
+    On a change of page it is left to Streamlit, whose own address update would otherwise follow
+    ours and leave an extra history entry with the new query on the old path.
+    """
+    same_page = st.session_state.get(_SHOWN_PAGE) == url_path
+    st.session_state[_SHOWN_PAGE] = url_path
+    if same_page:
+        st.query_params.from_dict(st.query_params.to_dict())
 
 
 # While signed out the public course page is the default page, served at "/". The default page
