@@ -7,13 +7,13 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from course.store.db import StoreUnavailable
-from course.ui import forms, public_view, resources
+from course.ui import forms, public_view, resources, titles
 from course.ui.nav import ABOUT, HOME, PAGES, PAGES_DIR, SIGNED_OUT_PAGES, PageSpec, pages_for
 from course.ui.session import current_user, oidc_problem
 
 
 def run() -> None:
-    st.set_page_config(page_title="Relational Prescribing", page_icon=":material/medication:", layout="centered")
+    st.set_page_config(page_title=titles.SITE, page_icon=":material/medication:", layout="centered")
     try:
         resources.store()
     except StoreUnavailable as exc:
@@ -42,6 +42,7 @@ def run() -> None:
                 forms.sign_out()
     page = st.navigation(pages)
     sync_address(page.url_path)
+    titles.set_title(page.title)
     page.run()
 
 
