@@ -74,8 +74,7 @@ def to_dot(
     moves = list(route)
     decisions = {n.id for n in vignette.nodes if isinstance(n, ChoiceNode)}
     taken = {
-        edge_id(source, action if source in decisions else _way_for_target(target))
-        for source, action, target in moves
+        edge_id(source, action if source in decisions else _way_for_target(target)) for source, action, target in moves
     }
     visited = {a for a, _, _ in moves} | {b for _, _, b in moves} | ({here} if here else set())
     lines = [

@@ -135,7 +135,7 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
         icon=":material/restart_alt:",
         warning="Restart the case? You go back to the first step and this run ends here"
         + (
-            f": its {decisions} decision{'s' if decisions != 1 else ''} no longer count as your route "
+            f": its {decisions} decision{'s no longer count' if decisions != 1 else ' no longer counts'} as your route "
             "(your Why? notes and reflections stay in your portfolio)."
             if decisions
             else "."
