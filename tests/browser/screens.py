@@ -63,3 +63,30 @@ def in_view(page: Any, locator: Any) -> bool:
     top_limit = header["height"] if header else 0
     height = page.viewport_size["height"]
     return box is not None and top_limit - 2 <= box["y"] < height
+
+
+def wait_in_view(page: Any, locator: Any) -> None:
+    """Wait until the top of `locator` is in the viewport below the fixed header, then check it."""
+    locator.wait_for(state="visible", timeout=WAIT_MS)
+    header = page.get_by_test_id("stHeader").bounding_box()
+    page.wait_for_function(
+        "([el, top]) => { const r = el.getBoundingClientRect(); return r.top >= top - 2 && r.top < innerHeight; }",
+        arg=[locator.element_handle(), header["height"] if header else 0],
+        timeout=WAIT_MS,
+    )
+    assert in_view(page, locator)
+
+
+def choose(page: Any, label: str, step: int) -> None:
+    """At a case's decision, pick `label` and Decide; waits for the next step, `step`."""
+    page.get_by_role("radio", name=label, exact=True).check(force=True)
+    page.get_by_role("button", name="Decide").click()
+    expect(page.get_by_text(f"Step {step}", exact=True)).to_be_visible()
+    idle(page)
+
+
+def carry_on(page: Any, step: int) -> None:
+    """Press Continue at a narrative step; waits for the next step, `step`."""
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_text(f"Step {step}", exact=True)).to_be_visible()
+    idle(page)
