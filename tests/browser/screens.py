@@ -80,7 +80,9 @@ def wait_in_view(page: Any, locator: Any) -> None:
 def choose(page: Any, label: str, step: int) -> None:
     """At a case's decision, pick `label` and Decide; waits for the next step, `step`."""
     page.get_by_role("radio", name=label, exact=True).check(force=True)
-    page.get_by_role("button", name="Decide").click()
+    decide = page.get_by_role("button", name="Decide")
+    decide.scroll_into_view_if_needed()  # where the learner is when deciding: at the foot of the step
+    decide.click()
     expect(page.get_by_text(f"Step {step}", exact=True)).to_be_visible()
     idle(page)
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Server
-from tests.browser.screens import carry_on, idle, screen, sign_up, wait_in_view
+from tests.browser.screens import carry_on, choose, idle, screen, sign_up, wait_in_view
 
 pytestmark = pytest.mark.browser
 __all__ = ["screen"]
@@ -37,6 +37,15 @@ def test_after_submit_the_result_banner_is_in_view(shared_server: Server, screen
     shot(page, f"{page.viewport_name}-result")
 
 
+# Ms H, as the report played it: long steps, so Decide is pressed far down the page.
+HOLD = (
+    "Keep her current drug for now; ask what the returning low mood and anxiety mean to her, "
+    "and about her sister's experience."
+)
+ASK = "Hold the dose, and ask what is happening in her relationships."
+BACK_TO_MEDS = "Acknowledge it briefly, then turn back to her tablets and increase the dose again."
+
+
 def test_after_decide_and_continue_the_new_step_is_in_view(shared_server: Server, screen: Any, shot: Any) -> None:
     page, server = screen, shared_server
     sign_up(page, server, "Dee Decide")
@@ -47,11 +56,8 @@ def test_after_decide_and_continue_the_new_step_is_in_view(shared_server: Server
     page.get_by_role("button", name="Continue").scroll_into_view_if_needed()
     carry_on(page, 2)
     wait_in_view(page, page.get_by_role("heading", level=3).first)  # the new step's title
-
-    decide = page.get_by_role("button", name="Decide")
-    page.get_by_role("radio").nth(1).check(force=True)
-    decide.scroll_into_view_if_needed()
-    decide.click()
-    expect(page.get_by_text("Step 3", exact=True)).to_be_visible()
-    wait_in_view(page, page.get_by_text("About your choice:"))
+    for step, label in ((3, HOLD), (4, ASK), (5, BACK_TO_MEDS)):
+        choose(page, label, step)
+        # Before the fix the feedback of steps 4 and 5 was 180-760 px above the view.
+        wait_in_view(page, page.get_by_text("About your choice:"))
     shot(page, f"{page.viewport_name}-after-decide")
