@@ -80,6 +80,7 @@ def test_only_the_choices_taken_are_lit_mid_case_and_at_the_end(shared_server: S
     assert set(edges) == LIT_MID_CASE, edges  # nothing ahead (no sibling choices, no endings)
     assert all(stroke == TAKEN_COLOUR for stroke in edges.values()), edges
     expect(page.get_by_text("a choice you took", exact=False).first).to_be_visible()
+    chart.scroll_into_view_if_needed()
     shot(page, f"{page.viewport_name}-mid-case-map")
 
     choose(page, label[ROUTE[2]], 5)
@@ -96,4 +97,5 @@ def test_only_the_choices_taken_are_lit_mid_case_and_at_the_end(shared_server: S
         assert sibling in edges and edges[sibling] != TAKEN_COLOUR
     assert "limited-progress--raise-dose" in edges and edges["limited-progress--raise-dose"] != TAKEN_COLOUR
     expect(page.get_by_text("Key:", exact=False).last).to_be_visible()
+    chart.scroll_into_view_if_needed()
     shot(page, f"{page.viewport_name}-route-map")
