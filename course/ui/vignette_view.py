@@ -133,19 +133,29 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
         "restart",
         "Restart the case",
         icon=":material/restart_alt:",
-        warning="Restart the case? You go back to the first step and this run ends here"
-        + (
-            f": its {decisions} decision{'s no longer count' if decisions != 1 else ' no longer counts'} as your route "
-            "(your Why? notes and reflections stay in your portfolio)."
-            if decisions
-            else "."
-        ),
+        warning=_restart_warning(decisions, finished=isinstance(node, EndingNode)),
         yes="Yes, restart the case",
         where=cols[1],
     ):
         _begin(user, vignette, version)
         scroll.request_scroll(_STEP)  # the button is at the foot of the step: show the first step from its top
         st.rerun()
+
+
+def _restart_warning(decisions: int, *, finished: bool) -> str:
+    """What a restart costs: an unfinished run ends where it is (its decisions stop being the route)."""
+    if finished:
+        return (
+            "Play the case again from the first step? This finished run, its debrief and your writing stay in "
+            "your CPD portfolio."
+        )
+    if not decisions:
+        return "Restart the case? You go back to the first step."
+    made = f"its {decisions} decision{'s no longer count' if decisions != 1 else ' no longer counts'}"
+    return (
+        f"Restart the case? You go back to the first step and this run ends unfinished: {made} as your route "
+        "(your Why? notes and reflections stay in your CPD portfolio)."
+    )
 
 
 def _begin(user: User, vignette: Vignette, version: str) -> None:

@@ -151,8 +151,8 @@ def test_restart_asks_first_saying_what_ends_and_cancel_keeps_the_step(app_store
     moved_on = [m.value for m in at.metric]
     at.button(key="restart").click().run()
     assert [t for t in texts(at.warning) if t.startswith("Restart")] == [
-        "Restart the case? You go back to the first step and this run ends here: its 1 decision no longer "
-        "counts as your route (your Why? notes and reflections stay in your portfolio)."
+        "Restart the case? You go back to the first step and this run ends unfinished: its 1 decision no longer "
+        "counts as your route (your Why? notes and reflections stay in your CPD portfolio)."
     ]
     at.button(key="restart-cancel").click().run()
     assert not [t for t in texts(at.warning) if t.startswith("Restart")]
