@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import random
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -502,6 +502,14 @@ def history(store: Store, user: User) -> list[Attempt]:
     require(user, Action.TAKE_ASSESSMENT)
     with store.read() as conn:
         return _history(conn, user)
+
+
+def attempt_numbers(attempts: Iterable[Attempt]) -> dict[int, int]:
+    """Attempt id -> its number for the learner: 1 for the first attempt started, counting every
+    attempt (in progress, submitted or abandoned) in order of starting, ties by id. The number names
+    an attempt in links and titles, where two started in the same minute would otherwise read alike."""
+    ordered = sorted(attempts, key=lambda a: (a.started_at, a.id))
+    return {a.id: number for number, a in enumerate(ordered, start=1)}
 
 
 def retake_status(store: Store, user: User, settings: Settings, *, now: datetime) -> RetakeStatus:

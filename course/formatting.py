@@ -115,10 +115,12 @@ def format_day(day: date) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
-def format_datetime(moment: datetime, tz: ZoneInfo) -> str:
-    """``"3 Mar 2026, 19:30 EST"``: day, 24-hour time and the zone's abbreviation in ``tz``."""
+def format_datetime(moment: datetime, tz: ZoneInfo, *, seconds: bool = False) -> str:
+    """``"3 Mar 2026, 19:30 EST"``: day, 24-hour time and the zone's abbreviation in ``tz``;
+    with ``seconds``, ``"3 Mar 2026, 19:30:05 EST"`` (to tell apart events in the same minute)."""
     shown = local(moment, tz)
-    return f"{shown.day} {shown:%b %Y, %H:%M} {shown.tzname()}"
+    clock = f"{shown:%H:%M:%S}" if seconds else f"{shown:%H:%M}"
+    return f"{shown.day} {shown:%b %Y}, {clock} {shown.tzname()}"
 
 
 def floor_percent(numerator: int, denominator: int) -> int:

@@ -8,6 +8,8 @@ option they chose.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pandas as pd
 import streamlit as st
 
@@ -20,11 +22,12 @@ from course.formatting import format_datetime, format_percent
 from course.lti import grades as lti_grades
 from course.schema import Option, QuizItem
 from course.store.db import AccountClosed, StoreWriteFailed
-from course.ui import resources, review_view
+from course.ui import confirm, resources, review_view, scroll, titles
 from course.ui.forms import query_id
 from course.ui.session import person_zone
 
 PAGE = "course/ui/pages/assessment.py"
+_RESULT = "assessment-result"  # scroll request: Submit puts the learner at the Passed/Not passed banner
 
 
 def show(user: User, course: Course) -> None:
@@ -66,6 +69,16 @@ def show(user: User, course: Course) -> None:
     _history(past)
 
 
+def review_link_label(number: int, attempt: Attempt, tz: ZoneInfo) -> str:
+    """The link to an attempt's review: its number, when it started (to the second, with the zone) and
+    its result, so two attempts in the same minute never read alike."""
+    result = "passed" if attempt.passed else "not passed"
+    return (
+        f"Review attempt {number} (started {format_datetime(attempt.started_at, tz, seconds=True)}; "
+        f"{attempt.correct or 0} / {attempt.total}, {result})"
+    )
+
+
 def _rule(settings: Settings) -> str:
     attempts = f"up to {settings.retake_limit} attempts" if settings.retake_limit else "as many attempts as you need"
     wait = (
@@ -88,10 +101,12 @@ def _history(past: list[Attempt]) -> None:
         return
     st.subheader("Your attempts")
     tz = person_zone()
+    numbers = assessment.attempt_numbers(past)
     table = pd.DataFrame(
         [
             {
-                "Started": format_datetime(a.started_at, tz),
+                "Attempt": numbers[a.id],
+                "Started": format_datetime(a.started_at, tz, seconds=True),
                 "Score": f"{a.correct} / {a.total}" if a.correct is not None else "—",
                 "Result": "Passed"
                 if a.passed
@@ -107,7 +122,7 @@ def _history(past: list[Attempt]) -> None:
         if attempt.status is AttemptStatus.SUBMITTED:
             st.page_link(
                 PAGE,
-                label=f"Review the attempt of {format_datetime(attempt.started_at, tz)}",
+                label=review_link_label(numbers[attempt.id], attempt, tz),
                 query_params={"review": str(attempt.id)},
                 icon=":material/fact_check:",
             )
@@ -178,7 +193,7 @@ def _finish(user: User, attempt_id: int) -> None:
     if missing:
         st.warning(f"{missing} question{'s are' if missing > 1 else ' is'} unanswered; unanswered questions score 0.")
     incomplete = assessment.cannot_pass(attempt.answered, attempt.total, attempt.pass_mark_percent)
-    confirm = st.checkbox("I have finished and want my attempt marked", key=f"confirm-{attempt.id}")
+    finished = st.checkbox("I have finished and want my attempt marked", key=f"confirm-{attempt.id}")
     anyway = True
     if incomplete:
         st.error(str(assessment.IncompleteSubmission(attempt.answered, attempt.total, attempt.pass_mark_percent)))
@@ -189,7 +204,7 @@ def _finish(user: User, attempt_id: int) -> None:
     # One horizontal block, not st.columns(2) (three blocks): this fragment reruns on every answer
     # saved, and each block sent costs the server an event-loop wake-up (bench/load.py's msgs/i).
     buttons = st.container(horizontal=True)
-    if buttons.button("Submit for marking", type="primary", disabled=not (confirm and anyway), key="submit-attempt"):
+    if buttons.button("Submit for marking", type="primary", disabled=not (finished and anyway), key="submit-attempt"):
         try:
             graded = assessment.submit(
                 resources.store(), user, attempt.id, now=utcnow(), confirm_incomplete=incomplete and anyway
@@ -199,8 +214,19 @@ def _finish(user: User, attempt_id: int) -> None:
             return
         lti_grades.send_soon(resources.store(), user.id)  # the LMS gradebook, if the learner came from one
         st.query_params["review"] = str(graded.id)
+        scroll.request_scroll(_RESULT)
         st.rerun()
-    if buttons.button("Abandon this attempt", key="abandon-attempt"):
+    saved = attempt.answered
+    lost = f"your {saved} saved answer{'s are' if saved > 1 else ' is'} never marked" if saved else "it is never marked"
+    if confirm.confirmed(
+        "abandon-attempt",
+        "Abandon this attempt",
+        warning=f"Abandon this attempt? It ends now, {lost}, and you cannot return to it. "
+        "An abandoned attempt does not count towards your attempts.",
+        yes="Yes, abandon this attempt",
+        # The second step (warning, Yes, Cancel) needs the page's width, not a slot in the row.
+        where=None if st.session_state.get("_confirm-abandon-attempt") else buttons,
+    ):
         assessment.abandon(resources.store(), user, attempt.id, now=utcnow())
         st.rerun()
 
@@ -240,6 +266,10 @@ def _review(user: User, course: Course, review_id: str, settings: Settings) -> N
         st.info(str(exc))
         return
     attempt = shown.attempt
+    number = assessment.attempt_numbers(assessment.history(resources.store(), user)).get(attempt.id)
+    titles.set_title(f"Review of attempt {number}", "Assessment")
+    scroll.scroll_here(_RESULT)
+    st.subheader(f"Attempt {number}, started {format_datetime(attempt.started_at, person_zone(), seconds=True)}")
     correct = attempt.correct or 0
     outcome = (
         f"{correct} of {attempt.total} ({format_percent(correct, attempt.total)}); "

@@ -15,12 +15,16 @@ from course.clock import utcnow
 from course.cohorts import Cohort, CohortError, CohortNotFound
 from course.content import Course
 from course.store.db import Store
-from course.ui import charts
+from course.ui import charts, confirm
 from course.ui.forms import plain, query_id
 from course.ui.session import person_zone
 
 KINDS = {"Module": "module", "Case": "vignette", "Assessment": "assessment"}
 KIND_NAMES = {v: k for k, v in KINDS.items()}
+# Success messages kept across the rerun an action makes, shown beside where it was done.
+_FLASH = "cohort"
+_MEMBERS_FLASH = "cohort-members"
+_ASSIGN_FLASH = "cohort-assignments"
 
 
 def item_title(course: Course, object_type: str, object_id: str) -> str:
@@ -103,10 +107,24 @@ def _header(store: Store, user: User, cohort: Cohort) -> None:
         st.code(cohort.invite_code, language=None)
     with right:
         st.metric("Learners", cohort.members)
-        label = "Unarchive" if cohort.archived else "Archive"
-        if st.button(label, key="archive-cohort", icon=":material/archive:"):
-            cohorts.set_archived(store, user, cohort.id, not cohort.archived, now=utcnow())
+        if cohort.archived and st.button("Unarchive", key="unarchive-cohort", icon=":material/unarchive:"):
+            cohorts.set_archived(store, user, cohort.id, False, now=utcnow())
+            confirm.flash(_FLASH, f"Unarchived {plain(cohort.name)}: it takes new learners again.")
             st.rerun()
+    if not cohort.archived and confirm.confirmed(
+        f"archive-cohort-{cohort.id}",
+        "Archive",
+        icon=":material/archive:",
+        warning=f"Archive {plain(cohort.name)}? It stops taking new learners and drops off its "
+        f"{cohort.members} learner{'s' if cohort.members != 1 else ''}' home pages. Its data is kept, and "
+        "you can unarchive it later.",
+        yes="Yes, archive this cohort",
+        where=right,
+    ):
+        cohorts.set_archived(store, user, cohort.id, True, now=utcnow())
+        confirm.flash(_FLASH, f"Archived {plain(cohort.name)}.")
+        st.rerun()
+    confirm.show_flash(_FLASH)
     if cohort.archived:
         st.warning("This cohort is archived: it keeps its data but takes no new learners.")
     _zone(store, user, cohort)
@@ -158,6 +176,7 @@ def _members(store: Store, user: User, cohort: Cohort) -> None:
         columns=["Name", "Email", "Joined"],
     )
     charts.table(frame, f"{cohort.name} learners", key="csv-members")
+    confirm.show_flash(_MEMBERS_FLASH)
     st.caption(
         "Learners join with the invitation code or by accepting an invitation; you see their work only once "
         "they have. They can leave at any time, which also withdraws what they shared with you."
@@ -187,8 +206,17 @@ def _members(store: Store, user: User, cohort: Cohort) -> None:
     if people:
         names = {m.user_id: f"{m.display_name} <{m.email}>" if m.email else m.display_name for m in people}
         leaving = st.selectbox("Remove a learner", list(names), format_func=lambda i: names[i], key="remove-pick")
-        if st.button("Remove from cohort", key="remove-learner", icon=":material/person_remove:"):
+        if confirm.confirmed(
+            "remove-learner",
+            "Remove from cohort",
+            icon=":material/person_remove:",
+            warning=f"Remove {plain(names[leaving])} from {plain(cohort.name)}? They leave this cohort's "
+            "dashboards, no longer see its assignments, and what they shared with you is withdrawn. Their own "
+            "progress is kept; you can invite them again, and they rejoin only if they accept.",
+            yes="Yes, remove this learner",
+        ):
             cohorts.remove_member(store, user, cohort.id, leaving, now=utcnow())
+            confirm.flash(_MEMBERS_FLASH, f"Removed {plain(names[leaving])} from {plain(cohort.name)}.")
             st.rerun()
 
 
@@ -225,10 +253,12 @@ def _admin_add(store: Store, user: User, cohort: Cohort, people: list[cohorts.Me
         picked = st.selectbox("Matching learners", list(labels), format_func=lambda i: labels[i], key="pick-learner")
         if st.button("Add to cohort", key="add-learner", icon=":material/person_add:"):
             try:
-                cohorts.add_member(store, user, cohort.id, picked, now=utcnow())
+                added = cohorts.add_member(store, user, cohort.id, picked, now=utcnow())
             except CohortError as error:
                 st.error(str(error))
             else:
+                joined = "Added" if added else "Already in the cohort:"
+                confirm.flash(_MEMBERS_FLASH, f"{joined} {plain(labels[picked])} to {plain(cohort.name)}.")
                 st.rerun()
 
 
@@ -247,6 +277,7 @@ def _assignments(store: Store, user: User, cohort: Cohort, course: Course) -> No
         columns=["Kind", "Title", "Due"],
     )
     charts.table(frame, f"{cohort.name} assignments", key="csv-assignments")
+    confirm.show_flash(_ASSIGN_FLASH)
     st.markdown("**Assign**")
     kind = st.radio("What", list(KINDS), horizontal=True, key="assign-kind")
     object_type = KINDS[kind]
@@ -266,14 +297,28 @@ def _assignments(store: Store, user: User, cohort: Cohort, course: Course) -> No
         except CohortError as error:
             st.error(str(error))
         else:
+            confirm.flash(
+                _ASSIGN_FLASH,
+                f"Assigned {KIND_NAMES[object_type].lower()} “{choices[object_id]}” to {plain(cohort.name)}, "
+                f"due at the end of {due:%d %b %Y} ({formatting.zone_label(cohort.zone)}).",
+            )
             st.rerun()
     if tasks:
         labels = {a.id: f"{KIND_NAMES[a.object_type]}: {item_title(course, a.object_type, a.object_id)}" for a in tasks}
         dropping = st.selectbox(
             "Remove an assignment", list(labels), format_func=lambda i: labels[i], key="unassign-pick"
         )
-        if st.button("Remove assignment", key="unassign", icon=":material/delete:"):
+        if confirm.confirmed(
+            "unassign",
+            "Remove assignment",
+            icon=":material/delete:",
+            warning=f"Remove “{labels[dropping]}” from {plain(cohort.name)}? Its learners no longer see it "
+            "as assigned, get no reminders for it, and it leaves the cohort's overdue counts. Their own progress "
+            "on it is kept.",
+            yes="Yes, remove this assignment",
+        ):
             cohorts.unassign(store, user, cohort.id, dropping)
+            confirm.flash(_ASSIGN_FLASH, f"Removed the assignment “{labels[dropping]}” from {plain(cohort.name)}.")
             st.rerun()
 
 

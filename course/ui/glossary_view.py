@@ -26,6 +26,7 @@ from course.glossary import (
 )
 from course.markdown import render, render_inline
 from course.schema import Term
+from course.ui import titles
 
 GLOSSARY_PAGE = "course/ui/pages/glossary.py"
 MODULES_PAGE = "course/ui/pages/modules.py"
@@ -57,6 +58,7 @@ def show_glossary(course: Course, term_id: str | None) -> None:
     if term_id is not None:
         term = index.terms.get(term_id)
         if term is not None:
+            titles.set_title(term.term, "Glossary")
             _term_page(course, index, term)
             return
         st.error("There is no glossary term at this address.")

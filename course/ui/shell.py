@@ -7,13 +7,13 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from course.store.db import AccountClosed, StoreUnavailable, StoreWriteFailed
-from course.ui import forms, public_view, reconnect, resources
+from course.ui import forms, public_view, reconnect, resources, titles
 from course.ui.nav import ABOUT, HOME, PAGES, PAGES_DIR, SIGNED_OUT_PAGES, PageSpec, pages_for
 from course.ui.session import current_user, oidc_problem
 
 
 def run() -> None:
-    st.set_page_config(page_title="Relational Prescribing", page_icon=":material/medication:", layout="centered")
+    st.set_page_config(page_title=titles.SITE, page_icon=":material/medication:", layout="centered")
     reconnect.reload_if_session_lost()  # a tab whose session died with its process (deploy/)
     try:
         resources.store()
@@ -41,11 +41,35 @@ def run() -> None:
             st.caption(f"Signed in as **{forms.plain(user.display_name)}** ({user.role.value})")
             if st.button("Sign out", key="sidebar-sign-out", icon=":material/logout:"):
                 forms.sign_out()
+    page = st.navigation(pages)
+    sync_address(page.url_path)
+    titles.set_title(page.title)
     try:
-        st.navigation(pages).run()
+        page.run()
     except (StoreWriteFailed, AccountClosed) as failed:
         # Not the generic redacted error: say plainly that nothing was saved (issue 16).
         st.error(str(failed), icon=":material/error:")
+
+
+_SHOWN_PAGE = "_shown_page"
+
+
+def sync_address(url_path: str) -> None:
+    """Make the browser's address show the query this run answers, so reload, Back and a copied
+    link all return to the screen on view.
+
+    Streamlit's front end updates the address itself when the page changes, but not when a link
+    (st.page_link with query_params) opens another item of the same page: there the address kept
+    the list's (or the previous item's) query. So on a run of the same page as the last run, the
+    query is sent back to the browser (a no-op when it already matches: the front end compares it
+    with ``location.search``, and during Back/Forward it replaces rather than adds a history entry).
+    On a change of page it is left to Streamlit, whose own address update would otherwise follow
+    ours and leave an extra history entry with the new query on the old path.
+    """
+    same_page = st.session_state.get(_SHOWN_PAGE) == url_path
+    st.session_state[_SHOWN_PAGE] = url_path
+    if same_page:
+        st.query_params.from_dict(st.query_params.to_dict())
 
 
 # While signed out the public course page is the default page, served at "/". The default page

@@ -14,8 +14,8 @@ from course.graph import outgoing
 from course.markdown import render_content
 from course.reflections import save_reflection
 from course.schema import Choice, ChoiceNode, EndingNode, ReflectionNode, Vignette
-from course.storymap import to_dot
-from course.ui import resources
+from course.storymap import LEGEND, to_dot
+from course.ui import confirm, resources, scroll
 from course.ui.portfolio_view import render_case_reflection, render_decisions
 from course.vignette import CONTINUE, UNDO, PlayState, VignetteError, choices_offered, choices_unavailable, node_of
 
@@ -63,6 +63,7 @@ def _steps_to_end(vignette: Vignette, node_id: str) -> int:
 
 
 _FLASH = "case-flash"
+_STEP = "case-step"  # scroll request: after an action, the learner is put at the new step's news
 
 
 @st.fragment
@@ -93,6 +94,7 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
     remaining = _steps_to_end(vignette, state.node)
     st.progress(done / (done + remaining) if done + remaining else 1.0, text=f"Step {done + 1}")
     _variables(vignette, state)
+    scroll.scroll_here(_STEP)
     _last_feedback(course, vignette, state)
     if node.title:
         st.subheader(node.title)
@@ -116,26 +118,59 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
     st.divider()
     # One horizontal block, not st.columns(2) (three blocks): each block sent costs the server an
     # event-loop wake-up, and this is drawn on every step (bench/load.py's msgs/i).
-    with st.container(horizontal=True):
-        if state.choices_made:
-            st.button(
-                "Take back my last choice",
-                icon=":material/undo:",
-                key="undo",
-                on_click=_act,
-                args=(user, vignette, state, UNDO),
-            )
-        st.button(
-            "Restart the case",
-            icon=":material/restart_alt:",
-            key="restart",
-            on_click=_begin,
-            args=(user, vignette, version),
+    row = st.container(horizontal=True)
+    if state.choices_made:
+        row.button(
+            "Take back my last choice",
+            icon=":material/undo:",
+            key="undo",
+            on_click=_act,
+            args=(user, vignette, state, UNDO),
         )
+    if not isinstance(node, EndingNode):
+        with st.expander("Story map: your route so far", icon=":material/account_tree:"):
+            story_map(vignette, state, whole=False)
+    decisions = len(state.choices_made)
+    if confirm.confirmed(
+        "restart",
+        "Restart the case",
+        icon=":material/restart_alt:",
+        warning=_restart_warning(decisions, finished=isinstance(node, EndingNode)),
+        yes="Yes, restart the case",
+        # The second step (warning, Yes, Cancel) needs the page's width, not a slot in the row.
+        where=None if st.session_state.get("_confirm-restart") else row,
+    ):
+        _begin(user, vignette, version)
+        scroll.request_scroll(_STEP)  # the button is at the foot of the step: show the first step from its top
+        st.rerun()
+
+
+def _restart_warning(decisions: int, *, finished: bool) -> str:
+    """What a restart costs: an unfinished run ends where it is (its decisions stop being the route)."""
+    if finished:
+        return (
+            "Play the case again from the first step? This finished run, its debrief and your writing stay in "
+            "your CPD portfolio."
+        )
+    if not decisions:
+        return "Restart the case? You go back to the first step."
+    made = f"its {decisions} decision{'s no longer count' if decisions != 1 else ' no longer counts'}"
+    return (
+        f"Restart the case? You go back to the first step and this run ends unfinished: {made} as your route "
+        "(your Why? notes and reflections stay in your CPD portfolio)."
+    )
 
 
 def _begin(user: User, vignette: Vignette, version: str) -> None:
     play.begin(resources.store(), user, vignette, version, now=utcnow())
+
+
+def story_map(vignette: Vignette, state: PlayState, *, whole: bool) -> None:
+    """The story map with the choices taken lit, and its legend. Mid-case (``whole=False``) it draws
+    only the route so far, so it gives nothing ahead away."""
+    route = [(m.node, m.action, m.target) for m in state.route]
+    st.graphviz_chart(to_dot(vignette, route, here=state.node, whole=whole), width="stretch")
+    st.caption("**Key:** " + "; ".join(f"{mark}: {meaning}" for mark, meaning in LEGEND) + ".")
 
 
 def _act(user: User, vignette: Vignette, shown: PlayState, action: str, reason: str | None = None) -> None:
@@ -149,6 +184,8 @@ def _act(user: User, vignette: Vignette, shown: PlayState, action: str, reason: 
         play.act(store, user, vignette, fresh, action, now=utcnow(), reason=reason)
     except VignetteError as exc:
         st.session_state[_FLASH] = ("error", str(exc))
+    else:
+        scroll.request_scroll(_STEP)
 
 
 def _variables(vignette: Vignette, state: PlayState) -> None:
@@ -270,8 +307,7 @@ def _ending(user: User, course: Course, vignette: Vignette, state: PlayState, no
             st.page_link(GLOSSARY_PAGE, label=term.term, query_params={"term": concept})
     _your_writing(user, course, vignette)
     st.subheader("Your route through the case")
-    route = [(m.node, m.target) for m in state.route]
-    st.graphviz_chart(to_dot(vignette, route, here=state.node), width="stretch")
+    story_map(vignette, state, whole=True)
 
 
 def _your_writing(user: User, course: Course, vignette: Vignette) -> None:

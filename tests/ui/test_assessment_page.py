@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -9,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from course import assessment
 from course.accounts import User
+from course.assessment import AttemptStatus
 from course.store.db import Store
 from course.store.events import events_for_user
 from tests.cpd.helpers import COURSE
@@ -108,8 +110,48 @@ def test_submit_needs_confirmation_and_abandon_closes(app_store: Store, make_use
     at.checkbox[0].check().run()
     assert at.button(key="submit-attempt").disabled  # blank: it cannot pass, so it must be confirmed too
     at.button(key="abandon-attempt").click().run()
+    assert assessment.open_attempt(app_store, user) is not None  # one click only asks
+    at.button(key="abandon-attempt-yes").click().run()
     assert assessment.open_attempt(app_store, user) is None
     assert list(at.dataframe[0].value["Result"]) == ["Abandoned"]
+
+
+def test_abandon_asks_first_saying_what_is_lost_and_cancel_keeps_the_attempt(
+    app_store: Store, make_user: MakeUser
+) -> None:
+    user = make_user()
+    at = signed_in(app_store, user, PAGE)
+    at.button(key="start-attempt").click().run()
+    attempt = assessment.open_attempt(app_store, user)
+    assert attempt is not None
+    first, second = attempt.paper[0], attempt.paper[1]
+    choose_answer(at, f"answer-{attempt.id}-{first.item_id}", first.answer)
+    choose_answer(at, f"answer-{attempt.id}-{second.item_id}", second.answer)
+    at.button(key="abandon-attempt").click().run()
+    assert [t for t in texts(at.warning) if t.startswith("Abandon")] == [
+        "Abandon this attempt? It ends now, your 2 saved answers are never marked, and you cannot return to it. "
+        "An abandoned attempt does not count towards your attempts."
+    ]
+    at.button(key="abandon-attempt-cancel").click().run()
+    assert not [t for t in texts(at.warning) if t.startswith("Abandon")]
+    assert assessment.get_attempt(app_store, user, attempt.id).status is AttemptStatus.IN_PROGRESS
+    assert at.button(key="abandon-attempt") is not None
+
+
+def test_two_attempts_in_one_minute_have_distinct_review_links(app_store: Store, make_user: MakeUser) -> None:
+    user = make_user()
+    at = signed_in(app_store, user, PAGE)
+    at.button(key="start-attempt").click().run()
+    submit(at)
+    at = signed_in(app_store, user, PAGE)
+    at.button(key="start-attempt").click().run()
+    submit(at)
+    home = signed_in(app_store, user, PAGE)
+    labels = [link.proto.label for link in home.get("page_link") if link.proto.label.startswith("Review")]
+    assert len(labels) == 2 and len(set(labels)) == 2, labels
+    assert labels[0].startswith("Review attempt 2 (started ") and labels[1].startswith("Review attempt 1 (started ")
+    assert all(re.search(r"\d\d:\d\d:\d\d UTC", label) for label in labels), labels
+    assert list(home.dataframe[0].value["Attempt"]) == [2, 1]
 
 
 def test_another_learners_review_address_shows_nothing(app_store: Store, make_user: MakeUser) -> None:

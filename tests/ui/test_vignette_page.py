@@ -61,7 +61,10 @@ def test_play_to_the_harmful_ending_then_undo_and_reach_the_helpful_one(app_stor
     assert not at.exception
     assert texts(at.success)[0] == "A helpful ending"
     spec = at.get("graphviz_chart")[0].proto.spec
-    assert '"decide" -> "reflect" [label="Talk about the relationship", color="#1565c0", penwidth=3]' in spec
+    assert (
+        '"decide" -> "reflect" [id="decide--talk", label="Talk about the relationship", color="#1565c0", penwidth=3, '
+        'class="taken"]' in spec
+    )
     [reflection] = my_reflections(app_store, user)
     assert reflection.entries[0]["answer"] == "He may be telling me he feels alone."
     step_reasons = [e.payload.get("reason") for e in events_for_user(app_store, user.id, verb="vignette.step")]
@@ -101,6 +104,8 @@ def test_restart_starts_again(app_store: Store, make_user: MakeUser) -> None:
     at.button(key="start").click().run()
     at.button(key="continue-intro").click().run()
     at.button(key="restart").click().run()
+    assert "continue-intro" not in [b.key for b in at.button]  # one click only asks
+    at.button(key="restart-yes").click().run()
     assert at.button(key="continue-intro") is not None
     assert accounts.user_for_session(app_store, at.session_state["auth_token"], now=utcnow()) == user
 
@@ -135,3 +140,21 @@ def test_a_choice_closed_by_state_is_shown_unavailable_with_its_reason(app_store
     assert "not open to you now" in closed
     assert "Waiting needs more trust between you than there is yet." in closed
     assert "Therapeutic alliance is 5; it needs 8 or more." in closed
+
+
+def test_restart_asks_first_saying_what_ends_and_cancel_keeps_the_step(app_store: Store, make_user: MakeUser) -> None:
+    user = make_user()
+    at = signed_in(app_store, user, PAGE, id="case")
+    at.button(key="start").click().run()
+    at.button(key="continue-intro").click().run()
+    decide(at, "switch")
+    moved_on = [m.value for m in at.metric]
+    at.button(key="restart").click().run()
+    assert [t for t in texts(at.warning) if t.startswith("Restart")] == [
+        "Restart the case? You go back to the first step and this run ends unfinished: its 1 decision no longer "
+        "counts as your route (your Why? notes and reflections stay in your CPD portfolio)."
+    ]
+    at.button(key="restart-cancel").click().run()
+    assert not [t for t in texts(at.warning) if t.startswith("Restart")]
+    assert [m.value for m in at.metric] == moved_on  # still where it was
+    assert at.button(key="restart") is not None

@@ -1,7 +1,7 @@
 import streamlit as st
 
 from course.permissions import Action
-from course.ui import module_view, resources
+from course.ui import module_view, resources, titles
 from course.ui.session import guard
 
 user = guard(Action.VIEW_COURSE)
@@ -11,6 +11,7 @@ module_id = st.query_params.get("id")
 if module_id is None:
     module_view.catalogue(user, course)
 elif module_id in course.modules:
+    titles.set_title(course.modules[module_id].meta.title, "Modules")
     module_view.reader(user, course, course.modules[module_id])
 else:
     st.error("There is no module at this address.")
