@@ -12,6 +12,7 @@ import pytest
 
 from course.content import Course, load_course
 from course.glossary import (
+    MIN_DEFINITION_WORD,
     LINK_CLASS,
     MatchKind,
     SearchHit,
@@ -323,3 +324,42 @@ def test_concept_map_focus_and_quoting() -> None:
     assert '"c" [' in concept_map_dot(terms, focus="no-such-term")
     only = concept_map_dot(terms, only={"b", "c"})
     assert '"b" [' in only and '"c" [' in only and '"a"' not in only and " -- " not in only
+
+
+def test_search_matches_words_never_fragments_inside_words() -> None:
+    index = build_index(
+        course_of(
+            make_term("idealisation", "Idealisation", short="Seeing the mother, or the prescriber, as all good."),
+            make_term("proxy", "Experience by proxy", short="Living a treatment through the other person."),
+            make_term("mania", "Therapeutic mania", short="Adding drug after drug."),
+        )
+    )
+    # "mother" holds "other", and "other" holds "ther": neither fragment counts as a match.
+    assert ids(search(index, "mother")) == ["idealisation"]
+    assert ids(search(index, "other")) == ["proxy"]
+    assert ids(search(index, "herapeutic")) == []  # a word with its first letter lost is a fragment
+    assert ids(search(index, "rapeutic mania")) == []
+    # Words and word starts still match, and so do typos of whole words (same first letter).
+    assert ids(search(index, "ther")) == ["mania"]
+    assert ids(search(index, "moter")) == ["idealisation"]
+    assert ids(search(index, "therapuetic")) == ["mania"]
+    assert ids(search(index, "exper by prxy")) == ["proxy"]
+    assert search(index, "mother")[0].matched == "mother"
+
+
+def test_no_name_is_found_through_a_fragment_of_its_words() -> None:
+    """The kind, over the real glossary: each name with the first letter of every word cut off
+    (or another letter put in front, as "m" makes "mother" of "other") is a set of fragments, and
+    must not find that name."""
+    index = build_index(real_course())
+    found: list[str] = []
+    for term in real_course().glossary.values():
+        for name in (term.term, *term.aliases):
+            words = [w for w in normalise(name).split() if len(w) >= MIN_DEFINITION_WORD + 1]
+            if not words:
+                continue
+            for query in (" ".join(w[1:] for w in words), " ".join(("b" if w[0] == "m" else "m") + w for w in words)):
+                for hit in search(index, query):
+                    if hit.term.id == term.id and hit.kind is not MatchKind.DEFINITION:
+                        found.append(f"{query!r} -> {hit.matched!r} ({hit.kind.name})")
+    assert found == []

@@ -62,6 +62,23 @@ def test_search_tolerates_typos_and_reads_definitions(app_store: Store, make_use
     assert link_labels(at) == [] and texts(at.info) == ["No term matches that search."]
 
 
+def test_search_matches_words_and_typos_of_words_not_fragments(app_store: Store, make_user: MakeUser) -> None:
+    at = signed_in(app_store, make_user(), PAGE)
+    for query, found in [
+        ("transfer", ["Transference"]),  # the start of a word
+        ("containmnet", ["Containment"]),  # a typo of a whole word
+        ("earlir", ["Transference"]),  # a typo of a word of the definition
+        ("ransference", []),  # a fragment inside a word
+        ("ontainment", []),
+        ("arlier", []),
+        ("pcontainment", []),  # a letter before the word makes another word, not a typo
+    ]:
+        at.text_input(key="glossary-query").input(query).run()
+        assert not at.exception
+        assert link_labels(at) == found, query
+        assert texts(at.info) == ([] if found else ["No term matches that search."]), query
+
+
 def test_module_filter_narrows_the_list_and_the_search(app_store: Store, make_user: MakeUser) -> None:
     at = signed_in(app_store, make_user(), PAGE)
     assert at.selectbox(key="glossary-module").options == ["All modules", "A first module", "A second module"]
