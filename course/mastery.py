@@ -216,7 +216,9 @@ class _Tally:
             per_item = self.items.get(concept, {})
             evidence = tuple(
                 Evidence(source, self.labels[(source, ref)], good, poor, ref)
-                for (source, ref), (good, poor) in sorted(per_item.items(), key=lambda kv: (kv[0][0], self.labels[kv[0]]))
+                for (source, ref), (good, poor) in sorted(
+                    per_item.items(), key=lambda kv: (kv[0][0], self.labels[kv[0]])
+                )
             )
             found.append(
                 ConceptMastery(concept, sum(e.good for e in evidence), sum(e.poor for e in evidence), evidence)
@@ -237,7 +239,14 @@ def concept_mastery(store: Store, viewer: User, learner_id: int, course: Course)
         for item_id, answer in _assessment_evidence(conn, learner_id).items():
             item = items.get(item_id)
             if item is not None:
-                tally.add(item.concepts, "assessment", question_label(course, item, in_assessment=True), answer.value, 1, ref=item.id)
+                tally.add(
+                    item.concepts,
+                    "assessment",
+                    question_label(course, item, in_assessment=True),
+                    answer.value,
+                    1,
+                    ref=item.id,
+                )
         per_point: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
         for vignette, node, choice, at in standing_choices(conn, learner_id):
             per_point[(vignette, node)].append((at, choice))

@@ -92,7 +92,7 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
     done = len(state.route)
     remaining = _steps_to_end(vignette, state.node)
     st.progress(done / (done + remaining) if done + remaining else 1.0, text=f"Step {done + 1}")
-    _variables(vignette, state)
+    show_meters(vignette, state)
     _last_feedback(course, vignette, state)
     if node.title:
         st.subheader(node.title)
@@ -149,12 +149,25 @@ def _act(user: User, vignette: Vignette, shown: PlayState, action: str, reason: 
         st.session_state[_FLASH] = ("error", str(exc))
 
 
-def _variables(vignette: Vignette, state: PlayState) -> None:
+def meter_line(vignette: Vignette, state: PlayState) -> str:
+    """The case's meters as one line of Markdown: "Alliance **5 / 10** · Risk **2 / 5**"."""
+    return " · ".join(
+        f"{spec.label} **{state.values[name]} / {spec.max}**" for name, spec in vignette.variables.items()
+    )
+
+
+def show_meters(vignette: Vignette, state: PlayState) -> None:
+    """The meters in one line that wraps, their meanings in its tooltip.
+
+    Not a row of st.metric: on a phone the columns stack, and four large figures filled the whole
+    first screen of every step, pushing the story below the fold.
+    """
     if not vignette.variables:
         return
-    cols = st.columns(len(vignette.variables))
-    for col, (name, spec) in zip(cols, vignette.variables.items(), strict=True):
-        col.metric(spec.label, f"{state.values[name]} / {spec.max}", help=spec.description)
+    meanings = "\n\n".join(
+        f"**{spec.label}**: {spec.description}" for spec in vignette.variables.values() if spec.description
+    )
+    st.caption(meter_line(vignette, state), help=meanings or None)
 
 
 def _last_feedback(course: Course, vignette: Vignette, state: PlayState) -> None:

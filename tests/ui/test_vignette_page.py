@@ -38,11 +38,11 @@ def test_play_to_the_harmful_ending_then_undo_and_reach_the_helpful_one(app_stor
     at.button(key="start").click().run()
     assert "The patient asks for another change." in at.get("html")[0].proto.body
     at.button(key="continue-intro").click().run()
-    assert [m.label for m in at.metric] == ["Therapeutic alliance", "Medication changes"]
-    assert [m.value for m in at.metric] == ["5 / 10", "0 / 5"]
+    assert meters(at) == "Therapeutic alliance **5 / 10** · Medication changes **0 / 5**"
+    assert not at.metric  # one compact line, not a screenful of large figures on a phone
     decide(at, "switch", "He asked so insistently")
     assert not at.exception
-    assert [m.value for m in at.metric] == ["4 / 10", "1 / 5"]
+    assert meters(at) == "Therapeutic alliance **4 / 10** · Medication changes **1 / 5**"
     assert any("Switching may be acting out helplessness." in t for t in texts(at.markdown))
     glossary_link = at.get("page_link")[1].proto
     assert (glossary_link.label, glossary_link.help) == (
@@ -54,7 +54,7 @@ def test_play_to_the_harmful_ending_then_undo_and_reach_the_helpful_one(app_stor
     assert texts(at.error)[0] == "A harmful ending"
     assert "digraph story" in at.get("graphviz_chart")[0].proto.spec
     at.button(key="undo").click().run()
-    assert [m.value for m in at.metric] == ["5 / 10", "0 / 5"]
+    assert meters(at) == "Therapeutic alliance **5 / 10** · Medication changes **0 / 5**"
     decide(at, "talk")
     at.text_area[0].input("He may be telling me he feels alone.")
     at.button[0].click().run()
@@ -78,7 +78,7 @@ def test_reload_resumes_at_the_same_node_with_the_same_state(app_store: Store, m
     decide(at, "switch")
     # A new session (a reload, or a week later on another device) with a fresh session token.
     again = signed_in(app_store, user, PAGE, id="case")
-    assert [m.value for m in again.metric] == ["4 / 10", "1 / 5"]
+    assert meters(again) == "Therapeutic alliance **4 / 10** · Medication changes **1 / 5**"
     assert again.button(key="continue-after-switch") is not None
 
 
@@ -135,3 +135,9 @@ def test_a_choice_closed_by_state_is_shown_unavailable_with_its_reason(app_store
     assert "not open to you now" in closed
     assert "Waiting needs more trust between you than there is yet." in closed
     assert "Therapeutic alliance is 5; it needs 8 or more." in closed
+
+
+def meters(at: AppTest) -> str:
+    """The case's meter line (a caption naming each variable with its value)."""
+    [line] = [t for t in texts(at.caption) if t.startswith("Therapeutic alliance **")]
+    return line
