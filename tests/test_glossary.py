@@ -12,8 +12,8 @@ import pytest
 
 from course.content import Course, load_course
 from course.glossary import (
-    MIN_DEFINITION_WORD,
     LINK_CLASS,
+    MIN_DEFINITION_WORD,
     MatchKind,
     SearchHit,
     TermLinker,
