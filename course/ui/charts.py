@@ -27,6 +27,9 @@ STATE_COLOURS = {"done": "#2e7d32", "due": "#9e9e9e", "overdue": "#c62828"}
 LABEL_CHARS = 22  # characters per line of a category label on the y axis (about 130 px at 11 px)
 LABEL_LIMIT = 160  # px: the widest a label line may be; lines are wrapped to fit, so none is cut
 LINES = "lines"  # the suffix of a column that holds a category's wrapped label
+LINE_HEIGHT = 13  # px per line of an 11 px axis label
+ROW_GAP = 8  # px between two rows' labels
+ROW_MIN = 24  # px: the least height of a row (a bar you can tap)
 # Vega draws an axis label with several lines when its text is an array.
 _SPLIT_LINES = "split(datum.label, '\\n')"
 MASTERY_COLOURS = {
@@ -46,6 +49,12 @@ def _with_lines(frame: pd.DataFrame, column: str) -> tuple[pd.DataFrame, str]:
     """The frame with a wrapped copy of `column` for the axis, and that copy's name."""
     lined = f"{column} {LINES}"
     return frame.assign(**{lined: frame[column].map(wrap_label)}), lined
+
+
+def _row_step(frame: pd.DataFrame, lined: str) -> alt.Step:
+    """Each row's height in px: room for its longest wrapped label, so labels never overlap."""
+    lines = max((str(label).count("\n") + 1 for label in frame[lined]), default=1)
+    return alt.Step(max(ROW_MIN, LINE_HEIGHT * lines + ROW_GAP))
 
 
 def _category_axis() -> alt.Axis:
@@ -104,7 +113,10 @@ def completion(frame: pd.DataFrame) -> alt.Chart:
             ),
             tooltip=["Module", "Status", "Minutes", "Completed"],
         )
-        .properties(description="Bar chart: one bar per module, green when complete, grey when not yet.")
+        .properties(
+            description="Bar chart: one bar per module, green when complete, grey when not yet.",
+            height=_row_step(lined, module),
+        )
     )
     return chart
 
@@ -143,7 +155,7 @@ def minutes_bar(frame: pd.DataFrame, category: str, title: str, description: str
             y=alt.Y(f"{label}:N", sort="-x", title=None, axis=_category_axis()),
             tooltip=[category, "Minutes"],
         )
-        .properties(description=description)
+        .properties(description=description, height=_row_step(lined, label))
     )
     return chart
 
@@ -170,7 +182,7 @@ def mastery(frame: pd.DataFrame) -> alt.LayerChart:
         .transform_filter("isValid(datum.Score)")
         .mark_bar()
         .encode(
-            x=alt.X("Score:Q", title="Score (0 to 1)", scale=alt.Scale(domain=[0, 1])),
+            x=alt.X("Score:Q", title="Score (0 to 1)", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(tickCount=4)),
             y=y,
             color=alt.Color(
                 "Status:N",
@@ -192,7 +204,7 @@ def mastery(frame: pd.DataFrame) -> alt.LayerChart:
     return alt.LayerChart(
         layer=[track, bars, missing],
         title="Mastery by concept (click a row for the evidence)",
-        height=alt.Step(30),
+        height=_row_step(lined, concept),
         description=(
             "One row per course concept with a bar to its mastery score from 0 to 1, coloured mastered, working "
             "on it or not met yet; concepts with no evidence yet show an empty track."
@@ -222,7 +234,8 @@ def state_grid(frame: pd.DataFrame) -> alt.Chart:
             tooltip=["Learner", "Key", "Assignment", "State", "Due", "Done"],
         )
         .properties(
-            description="Grid with a row per learner and a column per assignment: green done, grey due, red overdue."
+            description="Grid with a row per learner and a column per assignment: green done, grey due, red overdue.",
+            height=_row_step(lined, learner),
         )
     )
     return chart
@@ -239,7 +252,10 @@ def by_assignment(frame: pd.DataFrame) -> alt.Chart:
             y=alt.Y(f"{assignment}:N", sort=None, title=None, axis=_category_axis()),
             tooltip=["Assignment", "Done", "Learners", "Done (%)", "Due"],
         )
-        .properties(description="Bars: the share of the cohort that has finished each assignment.")
+        .properties(
+            description="Bars: the share of the cohort that has finished each assignment.",
+            height=_row_step(lined, assignment),
+        )
     )
     return chart
 
