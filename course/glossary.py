@@ -23,11 +23,12 @@ import textwrap
 import unicodedata
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import partial
 from urllib.parse import quote
 
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from rapidfuzz import fuzz, process
 
@@ -100,6 +101,7 @@ class TermLinker:
     pattern: re.Pattern[str] | None
     owners: Mapping[str, str]  # name key (see _name_key) -> term id
     titles: Mapping[str, str]  # term id -> short definition, shown as the link's tooltip
+    names: Mapping[str, str] = field(default_factory=dict)  # term id -> the term as written
 
 
 @dataclass(frozen=True)
@@ -366,22 +368,28 @@ def _name_key(name: str) -> str:
 def build_linker(terms: Iterable[Term]) -> TermLinker:
     owners: dict[str, str] = {}
     titles: dict[str, str] = {}
+    names: dict[str, str] = {}
     for term in terms:
         titles[term.id] = " ".join(term.short.split())
+        names[term.id] = term.term
         for name in (term.term, *term.aliases):
             owners.setdefault(_name_key(name), term.id)
     if not owners:
-        return TermLinker(None, owners, titles)
+        return TermLinker(None, owners, titles, names)
     # Longest first, so "countertransference prescribing" wins over "countertransference" at the
     # same place. Hyphens count as word characters: "transference" inside "counter-transference"
     # is not a separate mention.
     alternatives = [r"\s+".join(map(re.escape, key.split())) for key in sorted(owners, key=len, reverse=True)]
     pattern = re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])", re.IGNORECASE)
-    return TermLinker(pattern, owners, titles)
+    return TermLinker(pattern, owners, titles, names)
 
 
 def link_terms(tokens: list[Token], linker: TermLinker, linked: set[str] | None = None) -> set[str]:
     """Link the first mention of each term in a parsed document, in place; return the ids linked.
+
+    A mention becomes a button that opens the term's definition in place, in a native HTML popover
+    (``popovertarget``, no script: WHATWG HTML "The popover attribute"), with a link to the term's
+    full page: looking a term up never leaves the text being read.
 
     Only plain text is touched: never headings, code (its tokens hold no text children), the
     text of an existing link, or an image's alt text. Terms already in `linked` are not linked.
@@ -427,17 +435,42 @@ def _link_text(token: Token, linker: TermLinker, linked: set[str]) -> list[Token
         linked.add(term_id)
         if match.start() > start:
             pieces.append(_text_token(text[start : match.start()], token.level))
-        link_open = Token("link_open", "a", 1, level=token.level)
-        link_open.attrSet("href", term_url(term_id))
-        link_open.attrSet("title", linker.titles[term_id])
-        link_open.attrSet("class", LINK_CLASS)
-        pieces += [link_open, _text_token(match.group(0), token.level + 1), Token("link_close", "a", -1)]
+        pieces += [
+            _html_token(_term_button_open(term_id, linker)),
+            _text_token(match.group(0), token.level + 1),
+            _html_token("</button>" + _term_popover(term_id, linker)),
+        ]
         start = match.end()
     if not pieces:
         return [token]
     if start < len(text):
         pieces.append(_text_token(text[start:], token.level))
     return pieces
+
+
+def popover_id(term_id: str) -> str:
+    """The id of a term's popover in a page of module text (each term is linked once per page)."""
+    return f"glossary-{term_id}"
+
+
+def _term_button_open(term_id: str, linker: TermLinker) -> str:
+    title = escapeHtml(linker.titles[term_id])
+    return f'<button type="button" class="{LINK_CLASS}" popovertarget="{popover_id(term_id)}" title="{title}">'
+
+
+def _term_popover(term_id: str, linker: TermLinker) -> str:
+    name = escapeHtml(linker.names.get(term_id, term_id))
+    short = escapeHtml(linker.titles[term_id])
+    return (
+        f'<span id="{popover_id(term_id)}" class="glossary-popover" popover role="note">'
+        f"<strong>{name}</strong>: {short} "
+        f'<a href="{escapeHtml(term_url(term_id))}">Open the full entry</a></span>'
+    )
+
+
+def _html_token(content: str) -> Token:
+    """Markup this module wrote itself (every piece of text in it escaped), passed through as is."""
+    return Token("html_inline", "", 0, content=content)
 
 
 def _text_token(content: str, level: int) -> Token:

@@ -32,7 +32,9 @@ from course.schema import SourceRef, Term
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE_COURSE = REPO / "tests" / "content" / "good"
-GLOSSARY_LINK = re.compile(r'<a href="/glossary\?term=([a-z0-9-]+)" title="([^"]*)" class="glossary-term">(.*?)</a>')
+GLOSSARY_LINK = re.compile(
+    r'<button type="button" class="glossary-term" popovertarget="glossary-([a-z0-9-]+)" title="([^"]*)">(.*?)</button>'
+)
 
 
 @cache
@@ -234,7 +236,12 @@ def test_first_mention_only_any_case_whole_words(linker: TermLinker) -> None:
 def test_alias_links_to_its_term_and_the_title_carries_the_escaped_short_definition(linker: TermLinker) -> None:
     html = render_linked("She felt contained. Later, containment.", linker)
     expected_title = "Holding feelings &quot;safely&quot; &amp; &lt;well&gt;."
-    assert f'<a href="/glossary?term=containment" title="{expected_title}" class="{LINK_CLASS}">contained</a>' in html
+    assert (
+        f'<button type="button" class="{LINK_CLASS}" popovertarget="glossary-containment" title="{expected_title}">'
+        "contained</button>"
+        f'<span id="glossary-containment" class="glossary-popover" popover role="note"><strong>Containment</strong>: '
+        f'{expected_title} <a href="/glossary?term=containment">Open the full entry</a></span>'
+    ) in html
     assert len(links(html)) == 1
 
 
@@ -265,7 +272,7 @@ def test_never_in_headings_code_or_existing_links(linker: TermLinker) -> None:
     assert 'alt="containment"' in html
     assert "<pre><code>containment\n</code></pre>" in html
     assert [(term_id, text) for term_id, _, text in links(html)] == [("containment", "containment")]
-    assert "<strong><a " in html
+    assert "<strong><button " in html
 
 
 def test_html_in_the_text_stays_escaped(linker: TermLinker) -> None:
@@ -285,9 +292,15 @@ def test_real_modules_link_each_term_at_most_once_and_never_in_a_heading() -> No
         assert found, module.id
         assert len(found) == len(set(found)), module.id
         assert set(found) == linked_terms(module.body, index.linker)
-        assert not re.search(r"<h[1-6][^>]*>[^<]*<a ", html), module.id
+        assert not re.search(r"<h[1-6][^>]*>[^<]*<(a|button) ", html), module.id
         for term_id, title, _ in links(html):
             assert title == " ".join(course.glossary[term_id].short.split()).replace('"', "&quot;")
+            # Each mention opens its own definition in place, with the way to the full entry.
+            popover = re.search(
+                rf'<span id="glossary-{term_id}" class="glossary-popover" popover[^>]*>(.*?)</span>', html
+            )
+            assert popover is not None, term_id
+            assert f"{title} " in popover.group(1) and f'href="/glossary?term={term_id}"' in popover.group(1)
 
 
 def test_an_empty_glossary_links_nothing() -> None:

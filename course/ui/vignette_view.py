@@ -16,11 +16,11 @@ from course.reflections import save_reflection
 from course.schema import Choice, ChoiceNode, EndingNode, ReflectionNode, Vignette
 from course.storymap import to_dot
 from course.ui import resources
+from course.ui.glossary_view import term_popover
 from course.ui.portfolio_view import render_case_reflection, render_decisions
 from course.vignette import CONTINUE, UNDO, PlayState, VignetteError, choices_offered, choices_unavailable, node_of
 
 CASES_PAGE = "course/ui/pages/vignettes.py"
-GLOSSARY_PAGE = "course/ui/pages/glossary.py"
 _OUTCOME_LABEL = {"helpful": "A helpful ending", "mixed": "A mixed ending", "harmful": "A harmful ending"}
 
 
@@ -206,10 +206,11 @@ def unavailable_choices(vignette: Vignette, state: PlayState) -> None:
 
 
 def _concept_links(course: Course, choice: Choice) -> None:
-    for concept in choice.concepts:
-        term = course.glossary.get(concept)
-        if term:
-            st.page_link(GLOSSARY_PAGE, label=term.term, query_params={"term": concept}, help=term.short)
+    terms = [course.glossary[concept] for concept in choice.concepts if concept in course.glossary]
+    if terms:
+        with st.container(horizontal=True, gap="small"):
+            for term in terms:
+                term_popover(term)
     for ref in choice.learn_more:
         module = course.modules.get(ref.module)
         if module:
@@ -275,10 +276,11 @@ def _ending(user: User, course: Course, vignette: Vignette, state: PlayState, no
         if isinstance(step, ChoiceNode):
             met += [c for choice in step.choices if choice.id == move.action for c in choice.concepts]
     st.subheader("Concepts you met")
-    for concept in dict.fromkeys(met):
-        term = course.glossary.get(concept)
-        if term:
-            st.page_link(GLOSSARY_PAGE, label=term.term, query_params={"term": concept})
+    with st.container(horizontal=True, gap="small"):
+        for concept in dict.fromkeys(met):
+            term = course.glossary.get(concept)
+            if term:
+                term_popover(term)
     _your_writing(user, course, vignette)
     st.subheader("Your route through the case")
     route = [(m.node, m.target) for m in state.route]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
@@ -44,11 +45,12 @@ def test_play_to_the_harmful_ending_then_undo_and_reach_the_helpful_one(app_stor
     assert not at.exception
     assert meters(at) == "Therapeutic alliance **4 / 10** · Medication changes **1 / 5**"
     assert any("Switching may be acting out helplessness." in t for t in texts(at.markdown))
-    glossary_link = at.get("page_link")[1].proto
-    assert (glossary_link.label, glossary_link.help) == (
-        "Transference",
-        "Meeting a present relationship with patterns learnt in earlier ones.",
-    )
+    # The concept opens in place (a popover: no new page), with its definition and a link to its entry.
+    [popover] = popovers(at)
+    assert popover.proto.popover.label == "Transference"
+    inside = [child.proto for child in popover.children.values()]
+    assert "Meeting a present relationship with patterns learnt in earlier ones." in inside[0].body
+    assert (inside[1].label, inside[1].query_string) == ("Open the full entry", "term=transference")
     assert any("/modules?id=first#containment" in t for t in texts(at.markdown))
     at.button(key="continue-after-switch").click().run()  # the route: switches>=1 and alliance<5
     assert texts(at.error)[0] == "A harmful ending"
@@ -141,3 +143,17 @@ def meters(at: AppTest) -> str:
     """The case's meter line (a caption naming each variable with its value)."""
     [line] = [t for t in texts(at.caption) if t.startswith("Therapeutic alliance **")]
     return line
+
+
+def popovers(at: AppTest) -> list[Any]:
+    """Every st.popover on the page, however deeply nested."""
+    found: list[Any] = []
+
+    def walk(node: Any) -> None:
+        if getattr(node, "type", None) == "popover":
+            found.append(node)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    return found
