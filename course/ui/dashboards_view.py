@@ -80,7 +80,6 @@ def _completion(board: CohortDashboard, course: Course) -> None:
             for cell in board.cells
         ]
     )
-    charts.show(charts.state_grid(grid), grid, "Completion by learner and assignment")
     st.caption(
         "Columns: "
         + "; ".join(
@@ -88,6 +87,7 @@ def _completion(board: CohortDashboard, course: Course) -> None:
             for a in board.assignments
         )
     )
+    charts.show(charts.state_grid(grid), grid, "Completion by learner and assignment")
     per_task = (
         grid.assign(Finished=grid["State"] == "done")
         .groupby(["Assignment", "Due"], sort=False)
