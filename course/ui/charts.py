@@ -127,7 +127,13 @@ def scores(frame: pd.DataFrame, pass_mark: int) -> alt.LayerChart:
         alt.Chart(frame)
         .mark_line(point=alt.OverlayMarkDef(size=80, filled=True))
         .encode(
-            x=alt.X("Submitted:T", title="Submitted"),
+            # Whole days: one attempt alone made a zero-width time axis labelled in milliseconds (".444").
+            x=alt.X(
+                "Submitted:T",
+                title="Submitted",
+                scale=alt.Scale(nice="day", padding=12),
+                axis=alt.Axis(format="%d %b %Y", tickCount="day", labelOverlap=True),
+            ),
             y=alt.Y("Score:Q", title="Score (%)", scale=alt.Scale(domain=[0, 100])),
             tooltip=["Attempt", alt.Tooltip("Submitted:T", format="%d %b %Y %H:%M"), "Score", "Result"],
         )

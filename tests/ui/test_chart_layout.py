@@ -99,3 +99,17 @@ def test_the_educators_grid_is_headed_by_keys_not_titles() -> None:
     assert spec["encoding"]["color"]["legend"]["orient"] == "bottom"
     _, learners = axis_values(charts.state_grid(grid), grid)
     assert len(set(learners)) == 3  # learners who share a name keep separate rows
+
+
+def test_a_single_attempt_gets_a_day_axis_not_milliseconds() -> None:
+    frame = pd.DataFrame(
+        {
+            "Attempt": [1],
+            "Submitted": [pd.Timestamp("2026-11-30 09:00", tz="UTC")],
+            "Score": [80.0],
+            "Result": ["Passed"],
+        }
+    )
+    x = charts.scores(frame, 80).to_dict()["layer"][0]["encoding"]["x"]
+    assert x["axis"]["format"] == "%d %b %Y" and x["axis"]["tickCount"] == "day"
+    assert x["scale"]["nice"] == "day"
