@@ -3,7 +3,8 @@
 In Chromium at 390x844 and 1366x900: the learner's completion and mastery charts draw their bars
 and no two axis labels overlap; the educator's completion grid has one labelled column per
 assignment; a case step shows its meters in one short line with the story on the first screen;
-a glossary term in a module opens in place, leaving the address and the scroll position alone.
+a glossary term in a module opens in place, leaving the address and the scroll position alone
+(and the module's knowledge checks, answered in an earlier session, show their answers).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Server
+from tests.browser.conftest import ARTIFACTS, Server
 from tests.browser.screens import (
     CASE,
     EDUCATOR,
@@ -128,7 +129,13 @@ def test_a_glossary_term_opens_in_place(
     popover = page.locator(f"#{term.get_attribute('popovertarget')}")
     expect(popover).to_be_visible(timeout=WAIT)
     expect(popover.get_by_role("link", name="Open the full entry")).to_be_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"phone-glossary-popover-{viewport[0]}.png"))
     assert page.url == url  # no navigation: the same page, the same address
     assert abs(page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop") - scrolled) <= 2
     page.keyboard.press("Escape")
     expect(popover).to_be_hidden()
+    # The knowledge checks answered earlier (in another session) show the answers and their feedback.
+    checks = seeded.course.checks_for(seeded.first_module)
+    expect(page.get_by_text("Your answer:")).to_have_count(len(checks), timeout=WAIT)
+    expect(page.get_by_role("button", name="Answer again")).to_have_count(len(checks))
