@@ -54,7 +54,7 @@ TERM_STYLE = """<style>
 .stHtml button.glossary-term:focus-visible { outline: 2px solid #1565c0; outline-offset: 2px; border-radius: 2px; }
 .stHtml .glossary-popover { max-width: min(28rem, 88vw); padding: 0.8rem 1rem; line-height: 1.5;
   border: 1px solid #90caf9; border-radius: 0.5rem; background: #ffffff; color: #212121;
-  box-shadow: 0 6px 24px rgba(0, 0, 0, 0.25); }
+  box-shadow: 0 6px 24px rgba(0, 0, 0, 0.25); font-weight: 400; font-style: normal; }
 .stHtml .glossary-popover a { display: inline-block; margin-top: 0.4rem; }
 </style>"""
 
