@@ -7,6 +7,13 @@ Search ranks in tiers: an exact term or alias, then names that start with the qu
 words do), then names that match with typos (rapidfuzz), then terms whose short or long definition
 contains every word of the query. Within a tier the higher score wins, then a term's own name
 over an alias, then the shorter name.
+
+Search matches words, never fragments inside words: a query word matches a word that equals it,
+a word it begins ("transfer" -> "transference"), or, for a typo, a whole word of similar spelling
+that starts with the same letter. The first letter is taken as typed because it is the letter a
+writer gets wrong least often (Pollock and Zamora, "Automatic spelling correction in scientific
+and scholarly text", Communications of the ACM 27(4), 1984); without that rule "mother" is "other"
+with one letter added, and would find every definition that says "other".
 """
 
 from __future__ import annotations
@@ -15,11 +22,12 @@ import re
 import textwrap
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import partial
 from urllib.parse import quote
 
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from rapidfuzz import fuzz, process
 
@@ -28,11 +36,12 @@ from course.markdown import render
 from course.schema import ChoiceNode, Term
 from course.textkey import fold
 
-# WRatio of a query against a term or alias. On the course glossary a dropped or swapped letter
-# scores at least 83 against its own name (median 96), while the closest other name has a median
-# of 68: 80 keeps every such typo, and what else passes ranks below the right term.
+# Plain ratio (Indel similarity) of a whole query against a whole term or alias. On the course
+# glossary a dropped or swapped letter scores at least 85 against its own name, while the closest
+# other name scores far lower: 80 keeps every such typo, and what else passes ranks below it.
 FUZZY_NAME_CUTOFF = 80.0
-# Plain ratio of one query word against one word of a definition (a typo in a word of 5+ letters).
+# Plain ratio of one query word against one word of a name or a definition (a typo in a word of 5+
+# letters).
 FUZZY_WORD_CUTOFF = 85.0
 # Below this many characters a fuzzy match is mostly chance ("ab" resembles half the glossary).
 MIN_FUZZY_QUERY = 3
@@ -92,6 +101,7 @@ class TermLinker:
     pattern: re.Pattern[str] | None
     owners: Mapping[str, str]  # name key (see _name_key) -> term id
     titles: Mapping[str, str]  # term id -> short definition, shown as the link's tooltip
+    names: Mapping[str, str] = field(default_factory=dict)  # term id -> the term as written
 
 
 @dataclass(frozen=True)
@@ -179,10 +189,10 @@ def search(index: GlossaryIndex, query: str, *, limit: int | None = None) -> lis
         elif _words_start_with(name.split(), query_words):
             offer(owner, MatchKind.PREFIX, label, 90.0)
     if len(needle) >= MIN_FUZZY_QUERY:
-        for _name, score, position in process.extract(
-            needle, index.names, scorer=fuzz.WRatio, processor=None, score_cutoff=FUZZY_NAME_CUTOFF, limit=None
-        ):
-            offer(index.name_owners[position], MatchKind.FUZZY, index.name_labels[position], float(score))
+        for name, label, owner in zip(index.names, index.name_labels, index.name_owners, strict=True):
+            score = _fuzzy_name_score(name, needle, query_words)
+            if score is not None:
+                offer(owner, MatchKind.FUZZY, label, score)
         for term_id, (word, score) in _definition_matches(index, query_words).items():
             offer(term_id, MatchKind.DEFINITION, word, score)
     hits = sorted(best.values(), key=_rank)
@@ -204,6 +214,50 @@ def _words_start_with(name_words: list[str], query_words: list[str]) -> bool:
             return False
         position += 1
     return True
+
+
+def is_typo_of(query_word: str, word: str, cutoff: float = FUZZY_WORD_CUTOFF) -> float | None:
+    """The similarity (0-100) when `query_word` reads as a misspelling of the whole `word`, else None.
+
+    Both must start with the same letter (see the module docstring), so a word hidden inside
+    another ("other" in "mother", "ther" in "therapeutic") is never taken for a typo of it.
+    """
+    if not query_word or not word or query_word[0] != word[0]:
+        return None
+    score = fuzz.ratio(query_word, word, score_cutoff=cutoff)
+    return float(score) if score else None
+
+
+def _fuzzy_name_score(name: str, needle: str, query_words: list[str]) -> float | None:
+    """How well a name matches a query with typos, 0-100, or None.
+
+    Either the whole query is a misspelling of the whole name ("projective identifcation"), or each
+    query word, in order, begins or misspells a different word of the name ("proj identifcation").
+    """
+    whole = is_typo_of(needle, name, FUZZY_NAME_CUTOFF)
+    words = _word_typo_score(name.split(), query_words)
+    found = [score for score in (whole, words) if score is not None]
+    return max(found) if found else None
+
+
+def _word_typo_score(name_words: list[str], query_words: list[str]) -> float | None:
+    """The weakest word's score when every query word begins or misspells a later name word, else None."""
+    position = 0
+    scores: list[float] = []
+    for query_word in query_words:
+        while position < len(name_words):
+            word = name_words[position]
+            position += 1
+            if word.startswith(query_word):
+                scores.append(100.0)
+                break
+            typo = is_typo_of(query_word, word) if len(query_word) >= MIN_FUZZY_WORD else None
+            if typo is not None:
+                scores.append(typo)
+                break
+        else:
+            return None
+    return min(scores) if scores and min(scores) < 100.0 else None  # all 100: a prefix match, found above
 
 
 def _definition_matches(index: GlossaryIndex, query_words: list[str]) -> dict[str, tuple[str, float]]:
@@ -243,7 +297,7 @@ def _similar_words(index: GlossaryIndex, query_word: str) -> Iterator[tuple[str,
             score_cutoff=FUZZY_WORD_CUTOFF,
             limit=None,
         ):
-            if word != query_word and not word.startswith(query_word):
+            if word != query_word and not word.startswith(query_word) and is_typo_of(query_word, word) is not None:
                 yield word, float(score)
 
 
@@ -326,22 +380,28 @@ def _name_key(name: str) -> str:
 def build_linker(terms: Iterable[Term]) -> TermLinker:
     owners: dict[str, str] = {}
     titles: dict[str, str] = {}
+    names: dict[str, str] = {}
     for term in terms:
         titles[term.id] = " ".join(term.short.split())
+        names[term.id] = term.term
         for name in (term.term, *term.aliases):
             owners.setdefault(_name_key(name), term.id)
     if not owners:
-        return TermLinker(None, owners, titles)
+        return TermLinker(None, owners, titles, names)
     # Longest first, so "countertransference prescribing" wins over "countertransference" at the
     # same place. Hyphens count as word characters: "transference" inside "counter-transference"
     # is not a separate mention.
     alternatives = [r"\s+".join(map(re.escape, key.split())) for key in sorted(owners, key=len, reverse=True)]
     pattern = re.compile(r"(?<![\w-])(?:" + "|".join(alternatives) + r")(?![\w-])", re.IGNORECASE)
-    return TermLinker(pattern, owners, titles)
+    return TermLinker(pattern, owners, titles, names)
 
 
 def link_terms(tokens: list[Token], linker: TermLinker, linked: set[str] | None = None) -> set[str]:
     """Link the first mention of each term in a parsed document, in place; return the ids linked.
+
+    A mention becomes a button that opens the term's definition in place, in a native HTML popover
+    (``popovertarget``, no script: WHATWG HTML "The popover attribute"), with a link to the term's
+    full page: looking a term up never leaves the text being read.
 
     Only plain text is touched: never headings, code (its tokens hold no text children), the
     text of an existing link, or an image's alt text. Terms already in `linked` are not linked.
@@ -387,17 +447,42 @@ def _link_text(token: Token, linker: TermLinker, linked: set[str]) -> list[Token
         linked.add(term_id)
         if match.start() > start:
             pieces.append(_text_token(text[start : match.start()], token.level))
-        link_open = Token("link_open", "a", 1, level=token.level)
-        link_open.attrSet("href", term_url(term_id))
-        link_open.attrSet("title", linker.titles[term_id])
-        link_open.attrSet("class", LINK_CLASS)
-        pieces += [link_open, _text_token(match.group(0), token.level + 1), Token("link_close", "a", -1)]
+        pieces += [
+            _html_token(_term_button_open(term_id, linker)),
+            _text_token(match.group(0), token.level + 1),
+            _html_token("</button>" + _term_popover(term_id, linker)),
+        ]
         start = match.end()
     if not pieces:
         return [token]
     if start < len(text):
         pieces.append(_text_token(text[start:], token.level))
     return pieces
+
+
+def popover_id(term_id: str) -> str:
+    """The id of a term's popover in a page of module text (each term is linked once per page)."""
+    return f"glossary-{term_id}"
+
+
+def _term_button_open(term_id: str, linker: TermLinker) -> str:
+    title = escapeHtml(linker.titles[term_id])
+    return f'<button type="button" class="{LINK_CLASS}" popovertarget="{popover_id(term_id)}" title="{title}">'
+
+
+def _term_popover(term_id: str, linker: TermLinker) -> str:
+    name = escapeHtml(linker.names.get(term_id, term_id))
+    short = escapeHtml(linker.titles[term_id])
+    return (
+        f'<span id="{popover_id(term_id)}" class="glossary-popover" popover role="note">'
+        f"<strong>{name}</strong>: {short} "
+        f'<a href="{escapeHtml(term_url(term_id))}">Open the full entry</a></span>'
+    )
+
+
+def _html_token(content: str) -> Token:
+    """Markup this module wrote itself (every piece of text in it escaped), passed through as is."""
+    return Token("html_inline", "", 0, content=content)
 
 
 def _text_token(content: str, level: int) -> Token:

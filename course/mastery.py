@@ -27,6 +27,8 @@ least three pieces of evidence.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,13 +40,14 @@ from sqlalchemy import Connection, func, select
 from course.accounts import User
 from course.cohorts import require_may_view
 from course.content import Course
-from course.schema import ChoiceNode, Vignette
+from course.schema import ChoiceNode, QuizItem, Vignette
 from course.store.db import Store
 from course.store.models import AttemptAnswerRow, AttemptItemRow, AttemptRow, EventRow, answer_of_item
 
 MASTERED_SCORE = 0.75
 MASTERED_EVIDENCE = 3
 EVIDENCE_SPACING = timedelta(hours=24)
+STEM_EXCERPT = 70  # characters of a question's stem that name it in a table of evidence
 
 T = TypeVar("T")
 
@@ -74,9 +77,10 @@ def counted(answers: Iterable[tuple[datetime, T]], spacing: timedelta = EVIDENCE
 @dataclass(frozen=True)
 class Evidence:
     source: str  # "question", "assessment", "case choice" or "flashcard"
-    what: str  # a human label: the question's id and module, the case step, the card
+    what: str  # what a learner recognises: the module, question number and stem; the case step; the card
     good: int
     poor: int
+    ref: str = ""  # the content id behind it (a quiz item or a term id; a case step's label), for links and tests
 
 
 @dataclass(frozen=True)
@@ -198,17 +202,23 @@ def _card_rows(conn: Connection, learner_id: int) -> Iterable[Any]:
 class _Tally:
     def __init__(self) -> None:
         self.items: dict[str, dict[tuple[str, str], list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+        self.labels: dict[tuple[str, str], str] = {}
 
-    def add(self, concepts: Iterable[str], source: str, what: str, good: bool, n: int) -> None:
+    def add(self, concepts: Iterable[str], source: str, what: str, good: bool, n: int, *, ref: str = "") -> None:
+        key = (source, ref or what)
+        self.labels[key] = what
         for concept in concepts:
-            self.items[concept][(source, what)][0 if good else 1] += n
+            self.items[concept][key][0 if good else 1] += n
 
     def result(self, course: Course) -> list[ConceptMastery]:
         found = []
         for concept in course.glossary:
             per_item = self.items.get(concept, {})
             evidence = tuple(
-                Evidence(source, what, good, poor) for (source, what), (good, poor) in sorted(per_item.items())
+                Evidence(source, self.labels[(source, ref)], good, poor, ref)
+                for (source, ref), (good, poor) in sorted(
+                    per_item.items(), key=lambda kv: (kv[0][0], self.labels[kv[0]])
+                )
             )
             found.append(
                 ConceptMastery(concept, sum(e.good for e in evidence), sum(e.poor for e in evidence), evidence)
@@ -225,11 +235,18 @@ def concept_mastery(store: Store, viewer: User, learner_id: int, course: Course)
         for item_id, answer in check_evidence(conn, learner_id).items():
             item = items.get(item_id)
             if item is not None:
-                tally.add(item.concepts, "question", f"{item.id} ({item.module})", answer.value, 1)
+                tally.add(item.concepts, "question", question_label(course, item), answer.value, 1, ref=item.id)
         for item_id, answer in _assessment_evidence(conn, learner_id).items():
             item = items.get(item_id)
             if item is not None:
-                tally.add(item.concepts, "assessment", item.id, answer.value, 1)
+                tally.add(
+                    item.concepts,
+                    "assessment",
+                    question_label(course, item, in_assessment=True),
+                    answer.value,
+                    1,
+                    ref=item.id,
+                )
         per_point: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
         for vignette, node, choice, at in standing_choices(conn, learner_id):
             per_point[(vignette, node)].append((at, choice))
@@ -239,8 +256,31 @@ def concept_mastery(store: Store, viewer: User, learner_id: int, course: Course)
                 _tally_choice(tally, course, vignette, node, chosen.value)
         for row in _card_rows(conn, learner_id):
             if row.rating in ("good", "easy", "again") and row.term in course.glossary:
-                tally.add([row.term], "flashcard", row.term, row.rating != "again", int(row.n))
+                name = course.glossary[row.term].term
+                tally.add([row.term], "flashcard", f"Card: {name}", row.rating != "again", int(row.n), ref=row.term)
     return tally.result(course)
+
+
+def question_label(course: Course, item: QuizItem, *, in_assessment: bool = False) -> str:
+    """A question as a learner knows it: where it is asked and how it starts, never its internal id.
+
+    In a knowledge check: "Knowledge check, <module title>, question <n>: “<stem…>”" (n counts from
+    1 in the order the module shows its checks); in the assessment: "Assessment: “<stem…>”" (the
+    assessment's order is shuffled per attempt, so a number would not help).
+    """
+    stem = f"“{stem_excerpt(item.stem)}”"
+    module = course.modules.get(item.module) if item.module else None
+    if module is not None and not in_assessment:
+        checks = [check.id for check in course.checks_for(module.id)]
+        number = f", question {checks.index(item.id) + 1}" if item.id in checks else ""
+        return f"Knowledge check, {module.meta.title}{number}: {stem}"
+    return f"Assessment: {stem}"
+
+
+def stem_excerpt(stem: str, width: int = STEM_EXCERPT) -> str:
+    """The start of a question's Markdown stem as plain words, cut at a word and ended with "…"."""
+    plain = " ".join(re.sub(r"\]\([^)]*\)|[*_`#>\[\]]", " ", stem).split())
+    return textwrap.shorten(plain, width=width, placeholder="…")
 
 
 def _tally_choice(tally: _Tally, course: Course, vignette_id: str, node_id: str, choice_id: str) -> None:

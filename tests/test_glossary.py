@@ -13,6 +13,7 @@ import pytest
 from course.content import Course, load_course
 from course.glossary import (
     LINK_CLASS,
+    MIN_DEFINITION_WORD,
     MatchKind,
     SearchHit,
     TermLinker,
@@ -31,7 +32,9 @@ from course.schema import SourceRef, Term
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE_COURSE = REPO / "tests" / "content" / "good"
-GLOSSARY_LINK = re.compile(r'<a href="/glossary\?term=([a-z0-9-]+)" title="([^"]*)" class="glossary-term">(.*?)</a>')
+GLOSSARY_LINK = re.compile(
+    r'<button type="button" class="glossary-term" popovertarget="glossary-([a-z0-9-]+)" title="([^"]*)">(.*?)</button>'
+)
 
 
 @cache
@@ -233,7 +236,12 @@ def test_first_mention_only_any_case_whole_words(linker: TermLinker) -> None:
 def test_alias_links_to_its_term_and_the_title_carries_the_escaped_short_definition(linker: TermLinker) -> None:
     html = render_linked("She felt contained. Later, containment.", linker)
     expected_title = "Holding feelings &quot;safely&quot; &amp; &lt;well&gt;."
-    assert f'<a href="/glossary?term=containment" title="{expected_title}" class="{LINK_CLASS}">contained</a>' in html
+    assert (
+        f'<button type="button" class="{LINK_CLASS}" popovertarget="glossary-containment" title="{expected_title}">'
+        "contained</button>"
+        f'<span id="glossary-containment" class="glossary-popover" popover role="note"><strong>Containment</strong>: '
+        f'{expected_title} <a href="/glossary?term=containment">Open the full entry</a></span>'
+    ) in html
     assert len(links(html)) == 1
 
 
@@ -264,7 +272,7 @@ def test_never_in_headings_code_or_existing_links(linker: TermLinker) -> None:
     assert 'alt="containment"' in html
     assert "<pre><code>containment\n</code></pre>" in html
     assert [(term_id, text) for term_id, _, text in links(html)] == [("containment", "containment")]
-    assert "<strong><a " in html
+    assert "<strong><button " in html
 
 
 def test_html_in_the_text_stays_escaped(linker: TermLinker) -> None:
@@ -284,9 +292,15 @@ def test_real_modules_link_each_term_at_most_once_and_never_in_a_heading() -> No
         assert found, module.id
         assert len(found) == len(set(found)), module.id
         assert set(found) == linked_terms(module.body, index.linker)
-        assert not re.search(r"<h[1-6][^>]*>[^<]*<a ", html), module.id
+        assert not re.search(r"<h[1-6][^>]*>[^<]*<(a|button) ", html), module.id
         for term_id, title, _ in links(html):
             assert title == " ".join(course.glossary[term_id].short.split()).replace('"', "&quot;")
+            # Each mention opens its own definition in place, with the way to the full entry.
+            popover = re.search(
+                rf'<span id="glossary-{term_id}" class="glossary-popover" popover[^>]*>(.*?)</span>', html
+            )
+            assert popover is not None, term_id
+            assert f"{title} " in popover.group(1) and f'href="/glossary?term={term_id}"' in popover.group(1)
 
 
 def test_an_empty_glossary_links_nothing() -> None:
@@ -342,3 +356,42 @@ def test_search_ignores_accents_and_keeps_every_script() -> None:
     assert ids(search(index, "μεταβιβαση")) == ["transference"]
     assert ids(search(index, "toute puissance")) == ["omnipotence"]
     assert normalise("Counter-Transférence") == "counter transference" and normalise("Søren") == "soren"
+
+
+def test_search_matches_words_never_fragments_inside_words() -> None:
+    index = build_index(
+        course_of(
+            make_term("idealisation", "Idealisation", short="Seeing the mother, or the prescriber, as all good."),
+            make_term("proxy", "Experience by proxy", short="Living a treatment through the other person."),
+            make_term("mania", "Therapeutic mania", short="Adding drug after drug."),
+        )
+    )
+    # "mother" holds "other", and "other" holds "ther": neither fragment counts as a match.
+    assert ids(search(index, "mother")) == ["idealisation"]
+    assert ids(search(index, "other")) == ["proxy"]
+    assert ids(search(index, "herapeutic")) == []  # a word with its first letter lost is a fragment
+    assert ids(search(index, "rapeutic mania")) == []
+    # Words and word starts still match, and so do typos of whole words (same first letter).
+    assert ids(search(index, "ther")) == ["mania"]
+    assert ids(search(index, "moter")) == ["idealisation"]
+    assert ids(search(index, "therapuetic")) == ["mania"]
+    assert ids(search(index, "exper by prxy")) == ["proxy"]
+    assert search(index, "mother")[0].matched == "mother"
+
+
+def test_no_name_is_found_through_a_fragment_of_its_words() -> None:
+    """The kind, over the real glossary: each name with the first letter of every word cut off
+    (or another letter put in front, as "m" makes "mother" of "other") is a set of fragments, and
+    must not find that name."""
+    index = build_index(real_course())
+    found: list[str] = []
+    for term in real_course().glossary.values():
+        for name in (term.term, *term.aliases):
+            words = [w for w in normalise(name).split() if len(w) >= MIN_DEFINITION_WORD + 1]
+            if not words:
+                continue
+            for query in (" ".join(w[1:] for w in words), " ".join(("b" if w[0] == "m" else "m") + w for w in words)):
+                for hit in search(index, query):
+                    if hit.term.id == term.id and hit.kind is not MatchKind.DEFINITION:
+                        found.append(f"{query!r} -> {hit.matched!r} ({hit.kind.name})")
+    assert found == []

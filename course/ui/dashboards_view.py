@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 import streamlit as st
 
 from course import cohorts, dashboards, formatting
 from course.accounts import User
 from course.clock import utcnow
-from course.cohorts import Cohort
+from course.cohorts import Cohort, Member
 from course.content import Course
 from course.dashboards import CohortDashboard, ItemStats, LearnerTime
 from course.permissions import Action, can
@@ -46,6 +48,14 @@ def render(store: Store, user: User, course: Course) -> None:
         _reflections(store, user, cohort)
 
 
+def _unique_names(members: list[Member]) -> dict[int, str]:
+    """Each learner's display name, with the email added where two learners share a name."""
+    counts = Counter(m.display_name for m in members)
+    return {
+        m.user_id: m.display_name if counts[m.display_name] == 1 else f"{m.display_name} ({m.email})" for m in members
+    }
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
@@ -55,10 +65,13 @@ def _completion(board: CohortDashboard, course: Course) -> None:
         st.info("Add learners and assignments on the Cohorts page to see completion here.")
         return
     zone = person_zone()
+    keys = {assignment.id: f"A{number}" for number, assignment in enumerate(board.assignments, start=1)}
+    names = _unique_names(board.members)
     grid = pd.DataFrame(
         [
             {
-                "Learner": cell.learner.display_name,
+                "Learner": names[cell.learner.user_id],
+                "Key": keys[cell.assignment.id],
                 "Assignment": item_title(course, cell.assignment.object_type, cell.assignment.object_id),
                 "State": cell.state.value,
                 "Due": formatting.format_deadline(cell.assignment.due_at, zone),
@@ -66,6 +79,14 @@ def _completion(board: CohortDashboard, course: Course) -> None:
             }
             for cell in board.cells
         ]
+    )
+    st.caption(
+        "Columns: "
+        + "; ".join(
+            f"{keys[a.id]} {item_title(course, a.object_type, a.object_id)} "
+            f"(due {formatting.format_deadline(a.due_at, zone)})"
+            for a in board.assignments
+        )
     )
     charts.show(charts.state_grid(grid), grid, "Completion by learner and assignment")
     per_task = (

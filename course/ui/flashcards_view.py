@@ -82,6 +82,10 @@ def _nothing_due(deck: Deck, now: datetime) -> None:
         st.caption(f"You have met today's new cards; {deck.stats.total - deck.stats.started} more start tomorrow.")
 
 
+def _reveal(reveal_key: str) -> None:
+    st.session_state[reveal_key] = True
+
+
 def _card(user: User, course: Course, term_id: str, state: CardState | None, now: datetime) -> None:
     term = course.glossary[term_id]
     # Keys carry the review count, so a stale click (a double click, an old tab) on a card that
@@ -92,9 +96,15 @@ def _card(user: User, course: Course, term_id: str, state: CardState | None, now
         st.subheader(term.term)
         reveal_key = f"card-revealed-{term_id}-{seen}"
         if not st.session_state.get(reveal_key):
-            if not st.button("Show answer", key=f"show-{term_id}-{seen}", type="primary"):
-                return
-            st.session_state[reveal_key] = True
+            # A callback, run before the script: the run that shows the answer draws no button.
+            st.button(
+                "Show answer",
+                key=f"show-{term_id}-{seen}",
+                type="primary",
+                on_click=_reveal,
+                args=(reveal_key,),
+            )
+            return
         st.markdown(f"**{term.short}**")
         st.markdown(term.example)
         st.page_link(GLOSSARY_PAGE, label="Open the full entry", query_params={"term": term_id}, icon=":material/book:")

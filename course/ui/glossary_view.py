@@ -8,6 +8,7 @@ shared by every session; nothing about a learner is cached here.
 from __future__ import annotations
 
 import streamlit as st
+from markdown_it.common.utils import escapeHtml
 
 from course.content import Course, Module
 from course.glossary import (
@@ -48,9 +49,35 @@ def _cached_module_html(version: str, module_id: str, _course: Course) -> str:
     return render_linked(_course.modules[module_id].body, glossary_index(_course).linker)
 
 
+# How a term in module text looks: like a dotted-underlined word that opens its definition in a
+# card over the text (the browser's popover: tap outside or press Escape to close).
+TERM_STYLE = """<style>
+.stHtml button.glossary-term { all: unset; color: inherit; cursor: pointer;
+  text-decoration: underline dotted; text-underline-offset: 0.2em; text-decoration-thickness: 1px; }
+.stHtml button.glossary-term:focus-visible { outline: 2px solid #1565c0; outline-offset: 2px; border-radius: 2px; }
+.stHtml .glossary-popover { max-width: min(28rem, 88vw); padding: 0.8rem 1rem; line-height: 1.5;
+  border: 1px solid #90caf9; border-radius: 0.5rem; background: #ffffff; color: #212121;
+  box-shadow: 0 6px 24px rgba(0, 0, 0, 0.25); font-weight: 400; font-style: normal; }
+.stHtml .glossary-popover a { display: inline-block; margin-top: 0.4rem; }
+</style>"""
+
+
 def linked_module_html(course: Course, module: Module) -> str:
-    """A module's text as HTML for st.html, its first mention of each glossary term linked."""
-    return _cached_module_html(course.version, module.id, course)
+    """A module's text as HTML for st.html, its first mention of each glossary term opening its definition."""
+    return TERM_STYLE + _cached_module_html(course.version, module.id, course)
+
+
+def term_popover(term: Term) -> None:
+    """A term as a button that opens its definition in place, with a link to its full entry.
+
+    For the cases: looking a term up mid-case never leaves the step (st.popover opens in the
+    browser, with no rerun and no change of page).
+    """
+    with st.popover(term.term, icon=":material/book:"):
+        st.html(f"<p><strong>{escapeHtml(term.term)}</strong>: {render_inline(term.short)}</p>")
+        st.page_link(
+            GLOSSARY_PAGE, label="Open the full entry", query_params={"term": term.id}, icon=":material/arrow_forward:"
+        )
 
 
 def show_glossary(course: Course, term_id: str | None) -> None:

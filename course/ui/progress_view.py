@@ -17,8 +17,6 @@ from course.timelog import by_activity, time_log
 from course.ui import charts
 from course.ui.session import person_zone
 
-GRID_COLUMNS = 6
-
 
 def render(store: Store, user: User, course: Course) -> None:
     done = progress.module_status(store, user, user.id)
@@ -137,19 +135,20 @@ def _mastery(course: Course, found: list[ConceptMastery]) -> None:
         [
             {
                 "Concept": names.get(m.concept_id, m.concept_id),
-                "Label": names.get(m.concept_id, m.concept_id)[:16],
-                "Score": formatting.floor_to(m.score, 0.01),
+                "Score": formatting.floor_to(m.score, 0.01) if m.evidence else None,
                 "Evidence": m.evidence,
-                "Status": "Mastered" if m.mastered else ("Not met yet" if not m.evidence else "Working on it"),
-                "Row": i // GRID_COLUMNS,
-                "Column": i % GRID_COLUMNS,
+                "Status": mastery_status(m),
             }
-            for i, m in enumerate(sorted(found, key=lambda m: names.get(m.concept_id, m.concept_id).lower()))
-        ]
+            for m in sorted(found, key=lambda m: names.get(m.concept_id, m.concept_id).lower())
+        ],
+        columns=["Concept", "Score", "Evidence", "Status"],
     )
-    selection = charts.show(
-        charts.mastery(frame), frame.drop(columns=["Label", "Row", "Column"]), "Mastery by concept", key="mastery"
+    st.caption(
+        f"A concept is mastered at a score of {mastery.MASTERED_SCORE:.2f} or more from at least "
+        f"{mastery.MASTERED_EVIDENCE} pieces of evidence. “No evidence yet” means nothing you have done "
+        "bears on it so far."
     )
+    selection = charts.show(charts.mastery(frame), frame, "Mastery by concept", key="mastery")
     clicked = _clicked_concept(selection)
     by_name = {names.get(m.concept_id, m.concept_id): m for m in found}
     options = sorted(by_name, key=str.lower)
@@ -157,6 +156,15 @@ def _mastery(course: Course, found: list[ConceptMastery]) -> None:
     chosen = st.selectbox("Show the evidence for", options, index=default, placeholder="Choose a concept")
     if chosen is not None:
         _evidence(chosen, by_name[chosen])
+
+
+def mastery_status(found: ConceptMastery) -> str:
+    """The concept's status as the chart's legend names it (see charts.MASTERY_COLOURS)."""
+    if not found.evidence:
+        return "No evidence yet"
+    if found.mastered:
+        return "Mastered"
+    return "Working on it" if found.score >= 0.5 else "Not met yet"
 
 
 def _clicked_concept(selection: object) -> str | None:

@@ -16,6 +16,7 @@ from course.formatting import floor_to
 from course.markdown import render_content
 from course.schema import ChoiceNode, EndingNode, ReflectionNode, Vignette
 from course.ui.session import current_user
+from course.ui.vignette_view import show_meters
 from course.vignette import CONTINUE, PlayState, VignetteError, advance, node_of, start
 
 SIGN_IN = "course/ui/pages/sign_in.py"
@@ -222,10 +223,7 @@ def _sample_act(vignette: Vignette) -> None:
 
 
 def _meters(vignette: Vignette, state: PlayState) -> None:
-    if vignette.variables:
-        st.caption(
-            " · ".join(f"{spec.label}: {state.values[name]} / {spec.max}" for name, spec in vignette.variables.items())
-        )
+    show_meters(vignette, state)  # the one way a case shows its meters
 
 
 def _feedback(vignette: Vignette, node_id: str, choice_id: str) -> None:

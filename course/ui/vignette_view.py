@@ -16,11 +16,11 @@ from course.reflections import save_reflection
 from course.schema import Choice, ChoiceNode, EndingNode, ReflectionNode, Vignette
 from course.storymap import LEGEND, to_dot
 from course.ui import confirm, resources, scroll
+from course.ui.glossary_view import term_popover
 from course.ui.portfolio_view import render_case_reflection, render_decisions
 from course.vignette import CONTINUE, UNDO, PlayState, VignetteError, choices_offered, choices_unavailable, node_of
 
 CASES_PAGE = "course/ui/pages/vignettes.py"
-GLOSSARY_PAGE = "course/ui/pages/glossary.py"
 _OUTCOME_LABEL = {"helpful": "A helpful ending", "mixed": "A mixed ending", "harmful": "A harmful ending"}
 
 
@@ -93,7 +93,7 @@ def player(user: User, course: Course, vignette: Vignette) -> None:
     done = len(state.route)
     remaining = _steps_to_end(vignette, state.node)
     st.progress(done / (done + remaining) if done + remaining else 1.0, text=f"Step {done + 1}")
-    _variables(vignette, state)
+    show_meters(vignette, state)
     scroll.scroll_here(_STEP)
     _last_feedback(course, vignette, state)
     if node.title:
@@ -188,12 +188,25 @@ def _act(user: User, vignette: Vignette, shown: PlayState, action: str, reason: 
         scroll.request_scroll(_STEP)
 
 
-def _variables(vignette: Vignette, state: PlayState) -> None:
+def meter_line(vignette: Vignette, state: PlayState) -> str:
+    """The case's meters as one line of Markdown: "Alliance **5 / 10** · Risk **2 / 5**"."""
+    return " · ".join(
+        f"{spec.label} **{state.values[name]} / {spec.max}**" for name, spec in vignette.variables.items()
+    )
+
+
+def show_meters(vignette: Vignette, state: PlayState) -> None:
+    """The meters in one line that wraps, their meanings in its tooltip.
+
+    Not a row of st.metric: on a phone the columns stack, and four large figures filled the whole
+    first screen of every step, pushing the story below the fold.
+    """
     if not vignette.variables:
         return
-    with st.container(horizontal=True):  # one block for all of them (st.columns sends one per variable)
-        for name, spec in vignette.variables.items():
-            st.metric(spec.label, f"{state.values[name]} / {spec.max}", help=spec.description)
+    meanings = "\n\n".join(
+        f"**{spec.label}**: {spec.description}" for spec in vignette.variables.values() if spec.description
+    )
+    st.caption(meter_line(vignette, state), help=meanings or None)
 
 
 def _last_feedback(course: Course, vignette: Vignette, state: PlayState) -> None:
@@ -232,10 +245,11 @@ def unavailable_choices(vignette: Vignette, state: PlayState) -> None:
 
 
 def _concept_links(course: Course, choice: Choice) -> None:
-    for concept in choice.concepts:
-        term = course.glossary.get(concept)
-        if term:
-            st.page_link(GLOSSARY_PAGE, label=term.term, query_params={"term": concept}, help=term.short)
+    terms = [course.glossary[concept] for concept in choice.concepts if concept in course.glossary]
+    if terms:
+        with st.container(horizontal=True, gap="small"):
+            for term in terms:
+                term_popover(term)
     for ref in choice.learn_more:
         module = course.modules.get(ref.module)
         if module:
@@ -301,10 +315,11 @@ def _ending(user: User, course: Course, vignette: Vignette, state: PlayState, no
         if isinstance(step, ChoiceNode):
             met += [c for choice in step.choices if choice.id == move.action for c in choice.concepts]
     st.subheader("Concepts you met")
-    for concept in dict.fromkeys(met):
-        term = course.glossary.get(concept)
-        if term:
-            st.page_link(GLOSSARY_PAGE, label=term.term, query_params={"term": concept})
+    with st.container(horizontal=True, gap="small"):
+        for concept in dict.fromkeys(met):
+            term = course.glossary.get(concept)
+            if term:
+                term_popover(term)
     _your_writing(user, course, vignette)
     st.subheader("Your route through the case")
     story_map(vignette, state, whole=True)

@@ -106,12 +106,12 @@ def test_mastery_combines_questions_assessment_case_choices_and_cards(
     assert (card.good, card.poor) == (1, 1)
     first_item = course.items()[first.item_id]
     assert all(
-        any(e.source == "assessment" and e.what == first.item_id and e.good == 1 for e in found[c].evidence_items)
+        any(e.source == "assessment" and e.ref == first.item_id and e.good == 1 for e in found[c].evidence_items)
         for c in first_item.concepts
     )
     unanswered = course.items()[attempt.paper[1].item_id]
     assert all(
-        any(e.source == "assessment" and e.what == unanswered.id and e.poor >= 1 for e in found[c].evidence_items)
+        any(e.source == "assessment" and e.ref == unanswered.id and e.poor >= 1 for e in found[c].evidence_items)
         for c in unanswered.concepts
     )
     assert all(any(e.source == "case choice" and e.good for e in found[c].evidence_items) for c in good[2].concepts)

@@ -74,3 +74,20 @@ def test_progress_survives_a_new_session(app_store: Store, make_user: MakeUser) 
     again = signed_in(app_store, user, PAGE)  # a reload or another device: state comes from events
     assert metrics(again) == {"Due now": "1", "Reviewed today": "1", "Learned": "1 / 2"}
     assert texts(again.subheader) == ["Transference"]
+
+
+def labels(at: object) -> list[str]:
+    return [b.label for b in at.button]  # type: ignore[attr-defined]
+
+
+def test_show_answer_goes_away_once_the_answer_is_shown(app_store: Store, make_user: MakeUser) -> None:
+    at = signed_in(app_store, make_user(), PAGE)
+    assert "Show answer" in labels(at)
+    at.button(key="show-containment-0").click().run()
+    assert not at.exception
+    assert "Show answer" not in labels(at)  # the answer is out: nothing left to show
+    assert {"Again", "Hard", "Good", "Easy"} <= set(labels(at))
+    at.run()  # a rerun (another widget, a refresh of the fragment) keeps the answer shown
+    assert "Show answer" not in labels(at)
+    at.button(key="rate-good-containment-0").click().run()
+    assert "Show answer" in labels(at) and "Again" not in labels(at)  # the next card starts hidden again

@@ -62,6 +62,23 @@ def test_search_tolerates_typos_and_reads_definitions(app_store: Store, make_use
     assert link_labels(at) == [] and texts(at.info) == ["No term matches that search."]
 
 
+def test_search_matches_words_and_typos_of_words_not_fragments(app_store: Store, make_user: MakeUser) -> None:
+    at = signed_in(app_store, make_user(), PAGE)
+    for query, found in [
+        ("transfer", ["Transference"]),  # the start of a word
+        ("containmnet", ["Containment"]),  # a typo of a whole word
+        ("earlir", ["Transference"]),  # a typo of a word of the definition
+        ("ransference", []),  # a fragment inside a word
+        ("ontainment", []),
+        ("arlier", []),
+        ("pcontainment", []),  # a letter before the word makes another word, not a typo
+    ]:
+        at.text_input(key="glossary-query").input(query).run()
+        assert not at.exception
+        assert link_labels(at) == found, query
+        assert texts(at.info) == ([] if found else ["No term matches that search."]), query
+
+
 def test_module_filter_narrows_the_list_and_the_search(app_store: Store, make_user: MakeUser) -> None:
     at = signed_in(app_store, make_user(), PAGE)
     assert at.selectbox(key="glossary-module").options == ["All modules", "A first module", "A second module"]
@@ -124,11 +141,18 @@ def test_module_text_links_the_first_mention_of_each_term(app_store: Store, make
     assert not at.exception
     [body] = [e.proto.body for e in at.get("html")]
     assert '<h2 id="containment">Containment</h2>' in body  # never inside a heading
+    # Each first mention opens its definition in place (a native popover) with a link to the full entry.
     assert (
-        f'<a href="/glossary?term=containment" title="{CONTAINMENT_SHORT}" class="glossary-term">Containment</a>'
-        f' and <a href="/glossary?term=transference" title="{TRANSFERENCE_SHORT}" class="glossary-term">'
-        "transference</a>, in a fixture."
+        f'<button type="button" class="glossary-term" popovertarget="glossary-containment" title="{CONTAINMENT_SHORT}">'
+        "Containment</button>"
+        '<span id="glossary-containment" class="glossary-popover" popover role="note">'
+        f"<strong>Containment</strong>: {CONTAINMENT_SHORT} "
+        '<a href="/glossary?term=containment">Open the full entry</a></span> and '
+        '<button type="button" class="glossary-term" popovertarget="glossary-transference" '
+        f'title="{TRANSFERENCE_SHORT}">'
+        "transference</button>"
     ) in body
+    assert "<style>" in body and ".glossary-popover" in body
     # Only the module text is linked: not the objectives, the knowledge checks or their feedback.
     [linked] = protos_with_glossary_links(at)
     assert linked.body == body

@@ -25,7 +25,7 @@ def test_a_new_learner_sees_empty_charts_and_a_first_step(app_store: Store, make
     assert set(charts) == {
         "Module completion",
         "Time spent per module",
-        "Mastery by concept (click a cell for the evidence)",
+        "Mastery by concept (click a row for the evidence)",
     }
     spec, (frame,) = charts["Module completion"]
     assert spec["description"] and list(frame["Status"]) == ["Not yet", "Not yet"]
@@ -80,7 +80,7 @@ def test_recorded_activity_shows_in_every_chart_and_the_evidence_opens(app_store
     _, (time,) = charts["Time spent per module"]
     # Viewed at 0, completed at 10, next action (the assessment) at 20: both spans belong to the module.
     assert dict(zip(time["Module"], time["Minutes"], strict=True))["A first module"] == 20.0
-    mastery_spec, (grid,) = charts["Mastery by concept (click a cell for the evidence)"]
+    mastery_spec, (grid,) = charts["Mastery by concept (click a row for the evidence)"]
     assert mastery_spec["params"][0]["name"] == "concept"  # clicking a cell selects its concept
     containment = grid[grid["Concept"] == "Containment"].iloc[0]
     assert containment["Evidence"] >= 1
@@ -89,3 +89,36 @@ def test_recorded_activity_shows_in_every_chart_and_the_evidence_opens(app_store
     assert not at.exception
     assert any("**Containment**: score" in t for t in texts(at.markdown))
     assert "flashcard" in at.dataframe[-1].value["Source"].tolist()
+
+
+def test_no_evidence_is_its_own_status_and_never_a_half_bar(app_store: Store, make_user: MakeUser) -> None:
+    at = signed_in(app_store, make_user(), PAGE)
+    spec, (grid,) = vega_charts(at)["Mastery by concept (click a row for the evidence)"]
+    assert set(grid["Status"]) == {"No evidence yet"}
+    assert grid["Score"].isna().all()  # no answers: no score to draw, not the prior's 0.5
+    track, bars, missing = spec["layer"]
+    assert track["mark"]["color"] == "#eeeeee"  # every concept has its empty track, from 0 to 1
+    assert bars["transform"] == [{"filter": "isValid(datum.Score)"}]  # only concepts with a score get a bar
+    assert missing["transform"] == [{"filter": "!isValid(datum.Score)"}]
+    assert missing["encoding"]["text"] == {"value": "no evidence yet"}
+    legend = bars["encoding"]["color"]["scale"]["domain"]
+    assert legend == ["Mastered", "Working on it", "Not met yet", "No evidence yet"]  # the legend names all four
+    assert any("“No evidence yet” means" in t for t in texts(at.caption))
+
+
+def test_evidence_names_questions_as_the_learner_met_them(app_store: Store, make_user: MakeUser) -> None:
+    user = make_user()
+    course = resources.content().course
+    [check] = [item for item in course.checks_for("first") if item.id == "first-check-1"]
+    progress.answer_check(app_store, user, course, check, "b", position=0, now=utcnow() - timedelta(hours=1))
+    at = signed_in(app_store, user, PAGE)
+    _, (grid,) = vega_charts(at)["Mastery by concept (click a row for the evidence)"]
+    row = grid[grid["Concept"] == "Containment"].iloc[0]
+    assert (row["Status"], row["Evidence"]) == ("Not met yet", 1)
+    at.selectbox[0].set_value("Containment").run()
+    [what] = at.dataframe[-1].value["What"].tolist()
+    assert what == (
+        "Knowledge check, A first module, question 1: "
+        "“Which concept names a relationship that helps someone manage feelings?”"
+    )
+    assert "first-check-1" not in what

@@ -74,7 +74,7 @@ def test_the_sample_plays_the_first_decision_without_an_account_and_stores_nothi
     assert texts(at.title) == ["Try a case"]
     at.button(key="sample-start").click().run()
     assert "The patient asks for another change." in at.get("html")[0].proto.body
-    assert "Therapeutic alliance: 5 / 10" in texts(at.caption)[1]
+    assert "Therapeutic alliance **5 / 10**" in texts(at.caption)[1]
     at.button(key="sample-continue-intro").click().run()
     at.button[0].click().run()  # Decide with nothing chosen
     assert texts(at.warning) == ["Choose what you would do first."]

@@ -23,7 +23,7 @@ def test_module_renders(module_id: str, app_store: Store, make_user: MakeUser, m
     assert not at.exception
     assert [t.value for t in at.title] == [module.meta.title]
     body = "".join(h.proto.body for h in at.get("html"))
-    assert "<h2 id=" in body and 'href="/glossary?term=' in body
+    assert "<h2 id=" in body and 'href="/glossary?term=' in body and "popovertarget=" in body
     assert len(at.radio) == len(COURSE.checks_for(module_id)) >= 2
     shown = " ".join(m.value for m in at.markdown)
     for ref in module.meta.references:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
@@ -38,23 +39,24 @@ def test_play_to_the_harmful_ending_then_undo_and_reach_the_helpful_one(app_stor
     at.button(key="start").click().run()
     assert "The patient asks for another change." in at.get("html")[0].proto.body
     at.button(key="continue-intro").click().run()
-    assert [m.label for m in at.metric] == ["Therapeutic alliance", "Medication changes"]
-    assert [m.value for m in at.metric] == ["5 / 10", "0 / 5"]
+    assert meters(at) == "Therapeutic alliance **5 / 10** · Medication changes **0 / 5**"
+    assert not at.metric  # one compact line, not a screenful of large figures on a phone
     decide(at, "switch", "He asked so insistently")
     assert not at.exception
-    assert [m.value for m in at.metric] == ["4 / 10", "1 / 5"]
+    assert meters(at) == "Therapeutic alliance **4 / 10** · Medication changes **1 / 5**"
     assert any("Switching may be acting out helplessness." in t for t in texts(at.markdown))
-    glossary_link = at.get("page_link")[1].proto
-    assert (glossary_link.label, glossary_link.help) == (
-        "Transference",
-        "Meeting a present relationship with patterns learnt in earlier ones.",
-    )
+    # The concept opens in place (a popover: no new page), with its definition and a link to its entry.
+    [popover] = popovers(at)
+    assert popover.proto.popover.label == "Transference"
+    inside = [child.proto for child in popover.children.values()]
+    assert "Meeting a present relationship with patterns learnt in earlier ones." in inside[0].body
+    assert (inside[1].label, inside[1].query_string) == ("Open the full entry", "term=transference")
     assert any("/modules?id=first#containment" in t for t in texts(at.markdown))
     at.button(key="continue-after-switch").click().run()  # the route: switches>=1 and alliance<5
     assert texts(at.error)[0] == "A harmful ending"
     assert "digraph story" in at.get("graphviz_chart")[0].proto.spec
     at.button(key="undo").click().run()
-    assert [m.value for m in at.metric] == ["5 / 10", "0 / 5"]
+    assert meters(at) == "Therapeutic alliance **5 / 10** · Medication changes **0 / 5**"
     decide(at, "talk")
     at.text_area[0].input("He may be telling me he feels alone.")
     at.button[0].click().run()
@@ -81,7 +83,7 @@ def test_reload_resumes_at_the_same_node_with_the_same_state(app_store: Store, m
     decide(at, "switch")
     # A new session (a reload, or a week later on another device) with a fresh session token.
     again = signed_in(app_store, user, PAGE, id="case")
-    assert [m.value for m in again.metric] == ["4 / 10", "1 / 5"]
+    assert meters(again) == "Therapeutic alliance **4 / 10** · Medication changes **1 / 5**"
     assert again.button(key="continue-after-switch") is not None
 
 
@@ -142,13 +144,33 @@ def test_a_choice_closed_by_state_is_shown_unavailable_with_its_reason(app_store
     assert "Therapeutic alliance is 5; it needs 8 or more." in closed
 
 
+def meters(at: AppTest) -> str:
+    """The case's meter line (a caption naming each variable with its value)."""
+    [line] = [t for t in texts(at.caption) if t.startswith("Therapeutic alliance **")]
+    return line
+
+
+def popovers(at: AppTest) -> list[Any]:
+    """Every st.popover on the page, however deeply nested."""
+    found: list[Any] = []
+
+    def walk(node: Any) -> None:
+        if getattr(node, "type", None) == "popover":
+            found.append(node)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
 def test_restart_asks_first_saying_what_ends_and_cancel_keeps_the_step(app_store: Store, make_user: MakeUser) -> None:
     user = make_user()
     at = signed_in(app_store, user, PAGE, id="case")
     at.button(key="start").click().run()
     at.button(key="continue-intro").click().run()
     decide(at, "switch")
-    moved_on = [m.value for m in at.metric]
+    moved_on = meters(at)
     at.button(key="restart").click().run()
     assert [t for t in texts(at.warning) if t.startswith("Restart")] == [
         "Restart the case? You go back to the first step and this run ends unfinished: its 1 decision no longer "
@@ -156,5 +178,5 @@ def test_restart_asks_first_saying_what_ends_and_cancel_keeps_the_step(app_store
     ]
     at.button(key="restart-cancel").click().run()
     assert not [t for t in texts(at.warning) if t.startswith("Restart")]
-    assert [m.value for m in at.metric] == moved_on  # still where it was
+    assert meters(at) == moved_on  # still where it was
     assert at.button(key="restart") is not None
