@@ -30,6 +30,24 @@ def _finish(user: User, next_url: str | None) -> None:
     st.link_button("Continue", url, type="primary")
 
 
+def _sign_in_form(next_url: str | None, email_default: str = "") -> None:
+    with st.form("sign-in"):
+        email = st.text_input("Email", value=email_default, autocomplete="email", max_chars=accounts.MAX_EMAIL_LENGTH)
+        password = st.text_input(
+            "Password", type="password", autocomplete="current-password", max_chars=accounts.MAX_PASSWORD_LENGTH
+        )
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            user = accounts.authenticate(
+                resources.store(), email=email, password=password, now=utcnow(), client=client_address()
+            )
+        except AccountError as exc:
+            st.error(exc.message)
+        else:
+            _finish(user, next_url)
+
+
 def sign_in_page(next_url: str | None = None, *, heading: str | None = None, summary: str | None = None) -> None:
     """The sign-in form; a gated deep link passes what is behind it (``heading``, ``summary``)."""
     if heading:
@@ -49,21 +67,7 @@ def sign_in_page(next_url: str | None = None, *, heading: str | None = None, sum
             forget_user()
             st.logout()
         st.caption("Or sign in below with a course password, if you have one.")
-    with st.form("sign-in"):
-        email = st.text_input("Email", autocomplete="email", max_chars=accounts.MAX_EMAIL_LENGTH)
-        password = st.text_input(
-            "Password", type="password", autocomplete="current-password", max_chars=accounts.MAX_PASSWORD_LENGTH
-        )
-        submitted = st.form_submit_button("Sign in", type="primary")
-    if submitted:
-        try:
-            user = accounts.authenticate(
-                resources.store(), email=email, password=password, now=utcnow(), client=client_address()
-            )
-        except AccountError as exc:
-            st.error(exc.message)
-        else:
-            _finish(user, next_url)
+    _sign_in_form(next_url)
     if oidc_configured() and not problem and st.button("Sign in with your organisation", icon=":material/badge:"):
         st.login()
     onward = {"next": safe_next(next_url)} if next_url else None
@@ -77,8 +81,26 @@ def sign_in_page(next_url: str | None = None, *, heading: str | None = None, sum
     st.page_link("course/ui/pages/about.py", label="About the course", icon=":material/info:")
 
 
+SIGNED_UP = "_signed_up_email"
+# The same words whether the address was new (the account was just made) or already had an account:
+# a stranger must not learn from sign-up which addresses have accounts (issue 16). Either way the
+# person signs in next, with the password of the account that now has this address.
+SIGNED_UP_MESSAGE = (
+    "Your account for {email} is ready: sign in with its password to start. If this address already had "
+    "an account, it is unchanged: sign in with that account's password, or reset it."
+)
+
+
 def sign_up_page(next_url: str | None = None) -> None:
     st.title("Create an account")
+    done = st.session_state.get(SIGNED_UP)
+    if done:
+        st.success(SIGNED_UP_MESSAGE.format(email=plain(done)))
+        _sign_in_form(next_url, email_default=done)
+        if st.button("Create another account", key="sign-up-again"):
+            st.session_state.pop(SIGNED_UP, None)
+            st.rerun()
+        return
     with st.form("sign-up"):
         name = st.text_input(
             "Your name (as it should appear on your certificate)", max_chars=accounts.MAX_DISPLAY_NAME_LENGTH
@@ -105,11 +127,14 @@ def sign_up_page(next_url: str | None = None) -> None:
             resources.store(), email=email, display_name=name, password=password, now=utcnow(), client=client_address()
         )
     except AccountError as exc:
-        if isinstance(exc, accounts.SignUpError) and accounts.EMAIL_TAKEN in exc.problems:
-            _tell_the_owner(email)
-        st.error(exc.message)
-        return
-    _finish(user, next_url or "/")
+        if not (isinstance(exc, accounts.SignUpError) and exc.problems == [accounts.EMAIL_TAKEN]):
+            st.error(exc.message)
+            return
+        _tell_the_owner(email)  # and answer exactly as for a new account
+        st.session_state[SIGNED_UP] = accounts.normalise_email(email)
+    else:
+        st.session_state[SIGNED_UP] = user.email
+    st.rerun()
 
 
 def _tell_the_owner(email: str) -> None:

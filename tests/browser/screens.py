@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, Server
+from tests.browser.conftest import PASSWORD, Server, sign_in_after_sign_up
 
 WAIT_MS = 60_000
 VIEWPORTS = {"desktop": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -47,6 +47,7 @@ def sign_up(page: Any, server: Server, name: str) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Repeat the password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
+    sign_in_after_sign_up(page, PASSWORD)
     expect(page.get_by_role("heading", name=f"Welcome, {name}")).to_be_visible()
     idle(page)
 

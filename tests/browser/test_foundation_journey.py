@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from course.content import load_course
-from tests.browser.conftest import REPO, Server
+from tests.browser.conftest import REPO, Server, sign_in_after_sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +33,7 @@ def test_learner_progress_survives_a_server_restart_and_a_reload(
     page.get_by_label("Repeat the password").fill("a long enough password")
     shot(page, "1-sign-up")
     page.get_by_role("button", name="Create account").click()
+    sign_in_after_sign_up(page, "a long enough password")
     expect(page.get_by_role("heading", name="Welcome, Rosa Registrar")).to_be_visible()
     cookies = {c["name"]: c for c in page.context.cookies()}
     assert cookies["rp_session"]["httpOnly"] is True
@@ -64,6 +65,7 @@ def test_deep_link_while_signed_out_returns_to_the_module_after_sign_in(
     page.get_by_label("Password", exact=True).fill("another long password")
     page.get_by_label("Repeat the password").fill("another long password")
     page.get_by_role("button", name="Create account").click()
+    sign_in_after_sign_up(page, "another long password")
     expect(page.get_by_role("heading", name="Welcome, Dev Doctor")).to_be_visible()
     shot(page, "before-sign-out")
     # The session is revoked at once; the HttpOnly cookie goes when the browser follows the

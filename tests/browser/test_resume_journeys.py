@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import Server, settle
+from tests.browser.conftest import Server, settle, sign_in_after_sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -20,6 +20,7 @@ def sign_up(page: Any, server: Server, name: str, email: str) -> None:
     page.get_by_label("Password", exact=True).fill("a long enough password")
     page.get_by_label("Repeat the password").fill("a long enough password")
     page.get_by_role("button", name="Create account").click()
+    sign_in_after_sign_up(page, "a long enough password")
     expect(page.get_by_role("heading", name=f"Welcome, {name}")).to_be_visible()
     settle(page)
 

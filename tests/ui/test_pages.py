@@ -90,6 +90,37 @@ def test_sign_up_creates_a_learner_and_reports_every_problem(app_store: Store) -
     assert not at.exception and not at.error
     user = accounts.find_user_by_email(app_store, "sam@example.org")
     assert user is not None and user.role is Role.LEARNER
+    # Next the learner signs in (sign-up answers the same for a taken address, so it cannot sign in).
+    assert "Your account for sam@example.org is ready" in texts(at.success)[0].replace("\u2060", "")
+    assert at.text_input[0].value == "sam@example.org"
+    at.text_input[1].input("a long enough password")
+    at.button[0].click().run()
+    assert any("Welcome, Sam Trainee" in t for t in texts(at.success)) and "handoff_url" in at.session_state
+
+
+def _signed_up(email: str, name: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("course/ui/pages/sign_up.py").run()
+    for field, value in zip(at.text_input, (name, email, "a long enough password", "a long enough password")):
+        field.input(value)
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
+def _page_words(at: AppTest) -> list[str]:
+    return [*texts(at.title), *texts(at.success), *texts(at.error), *[b.label for b in at.button]]
+
+
+def test_sign_up_answers_a_taken_address_exactly_as_a_new_one(app_store: Store, make_user: MakeUser) -> None:
+    """Issue 16: "An account with this email already exists" told a stranger which addresses have accounts."""
+    make_user(email="lee@example.org", name="Lee Learner")
+    taken = _signed_up("lee@example.org", "Mallory")
+    new = _signed_up("nova@example.org", "Nova")
+    assert _page_words(taken) == [w.replace("nova", "lee") for w in _page_words(new)]
+    assert not taken.error and "handoff_url" not in taken.session_state and "handoff_url" not in new.session_state
+    lee = accounts.find_user_by_email(app_store, "lee@example.org")
+    assert lee is not None and lee.display_name == "Lee Learner"  # the existing account is untouched
 
 
 def test_home_shows_progress_and_the_next_module(app_store: Store, make_user: MakeUser) -> None:
