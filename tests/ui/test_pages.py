@@ -101,7 +101,9 @@ def test_sign_up_creates_a_learner_and_reports_every_problem(app_store: Store) -
 def _signed_up(email: str, name: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page("course/ui/pages/sign_up.py").run()
-    for field, value in zip(at.text_input, (name, email, "a long enough password", "a long enough password")):
+    for field, value in zip(
+        at.text_input, (name, email, "a long enough password", "a long enough password"), strict=True
+    ):
         field.input(value)
     at.button[0].click().run()
     assert not at.exception
