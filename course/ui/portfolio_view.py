@@ -168,7 +168,6 @@ def _section_inputs(prefix: str, existing: Reflection | None) -> dict[str, str]:
             section.prompt,
             value=existing.answer(section.key) if existing else "",
             key=f"{prefix}-{section.key}",
-            max_chars=reflections.MAX_ANSWER_CHARS,
             help=f"Up to {reflections.MAX_ANSWER_CHARS} characters. Leave out anything that could identify a patient.",
         )
     return answers
@@ -182,12 +181,7 @@ def render_new_reflection(store: Store, user: User, course: Course) -> None:
         st.markdown("Work through the course's questions about the patient, yourself and the relationship, then "
                     "record what you learned. Leave blank what does not apply.")  # fmt: skip
         target = st.selectbox("Reflecting on", list(targets), format_func=targets.__getitem__, key=f"{prefix}-target")
-        title = st.text_input(
-            "Title",
-            key=f"{prefix}-title",
-            max_chars=reflections.MAX_TITLE_CHARS,
-            help=f"Up to {reflections.MAX_TITLE_CHARS} characters.",
-        )
+        title = st.text_input("Title", key=f"{prefix}-title", help=f"Up to {reflections.MAX_TITLE_CHARS} characters.")
         answers = _section_inputs(prefix, None)
         submitted = st.form_submit_button("Save reflection", type="primary")
     if not submitted:
@@ -222,9 +216,7 @@ def _render_entries(reflection: Reflection) -> None:
 def _render_edit(store: Store, user: User, reflection: Reflection) -> None:
     prefix = f"edit-{reflection.id}-{reflection.updated_at or reflection.created_at}"
     with st.form(f"edit-{reflection.id}"):
-        title = st.text_input(
-            "Title", value=reflection.title or "", key=f"{prefix}-title", max_chars=reflections.MAX_TITLE_CHARS
-        )
+        title = st.text_input("Title", value=reflection.title or "", key=f"{prefix}-title")
         answers = _section_inputs(prefix, reflection)
         submitted = st.form_submit_button("Save changes")
     if not submitted:

@@ -131,9 +131,17 @@ def _text_boxes() -> list[tuple[str, int, set[str]]]:
     return found
 
 
+# Boxes whose text must never be cut: Streamlit silently truncates a value at max_chars, so these
+# have none, and their engine entry point refuses an over-long value with a message instead while
+# the box keeps the text (reflections.MAX_TITLE_CHARS / MAX_ANSWER_CHARS, ReflectionError).
+ENGINE_CHECKED = {"course/ui/portfolio_view.py"}
+
+
 def test_every_text_box_states_its_length_limit() -> None:
-    """max_chars tells the browser; each box's engine entry point checks the same limit on the server."""
+    """max_chars is enforced by Streamlit on the server (it cuts the value); the rest the engine refuses."""
     boxes = _text_boxes()
     assert len(boxes) >= 15
-    missing = [f"{path}:{line}" for path, line, keywords in boxes if "max_chars" not in keywords]
+    missing = [
+        f"{path}:{line}" for path, line, keywords in boxes if "max_chars" not in keywords and path not in ENGINE_CHECKED
+    ]
     assert missing == []
