@@ -1,6 +1,6 @@
 """How long one certificate PDF takes per script, and its size (figures only; no target enforced).
 
-    .venv/bin/python bench/certificate_pdf.py [--repeat N]
+    .venv/bin/python -m bench.certificate_pdf [--repeat N]
 
 The first certificate in a process also reads the fonts' character maps (course.pdffonts caches
 them); a Han, Hangul or kana name embeds a subset of the large CJK font, which costs most.

@@ -48,9 +48,8 @@ def test_the_pack_holds_everything_for_an_appraisal(store: Store, now: datetime)
 
     [attempt] = list(csv.DictReader(io.StringIO(archive.read("assessment.csv").decode("utf-8-sig"))))
     assert attempt["status"] == "submitted" and attempt["passed"] == "yes" and attempt["percent"] == "100"
-    concepts = {
-        row["concept"]: row for row in csv.DictReader(io.StringIO(archive.read("concepts.csv").decode("utf-8-sig")))
-    }
+    concepts_csv = archive.read("concepts.csv").decode("utf-8-sig")
+    concepts = {row["concept"]: row for row in csv.DictReader(io.StringIO(concepts_csv))}
     assert set(concepts) == set(COURSE.glossary)
 
     [picked] = json.loads(archive.read("reflections/reflections.json"))
