@@ -6,8 +6,8 @@ passes and "a real <script> element" or "an on* attribute" or "a javascript: hre
 
 from __future__ import annotations
 
-from html import unescape
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
