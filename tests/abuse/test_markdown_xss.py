@@ -6,8 +6,8 @@ passes and "a real <script> element" or "an on* attribute" or "a javascript: hre
 
 from __future__ import annotations
 
-import html
 import re
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -99,6 +99,6 @@ _GFM_EMAIL = re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)")
 def test_escaped_text_holds_no_autolink_streamlit_would_find(payload: str) -> None:
     """Issue 16: labels, flash messages, cohort names: after `escape_markdown` and decoding, neither a
     bare address nor an email matches the autolink-literal patterns Streamlit applies to text."""
-    decoded = html.unescape(escape_markdown(payload).replace("\\", ""))
+    decoded = unescape(escape_markdown(payload).replace("\\", ""))
     assert not _GFM_URL.search(decoded), decoded
     assert not _GFM_EMAIL.search(decoded), decoded

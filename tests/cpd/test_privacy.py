@@ -123,6 +123,8 @@ def world(store: Store, now: datetime) -> dict[str, Any]:
     )
     assert sent.sent == 1
     teaching.record_visit(store, sam, [sams_group], now=at)
+    # Tess invited Sam's email to a second cohort; Sam has not answered (issue 16).
+    cohorts.invite(store, tess, cohorts.create_cohort(store, tess, "Tess's second", now=at).id, sam.email, now=at)
     _lms_rows(store, sam, sams_group, at)
     return {"sam": sam, "bob": bob, "tess": tess, "token": token, "at": at, "bobs": bobs_reflection,
             "sams_group": sams_group, "tess_group": tess_group}  # fmt: skip

@@ -13,6 +13,7 @@ from course import certificates, reflections
 from course.accounts import Role, User
 from course.clock import utcnow
 from course.store.db import Store
+from course.ui.forms import plain
 from tests.cpd.helpers import FEELINGS, cohort, complete_course, reflect
 from tests.ui.conftest import signed_in, texts
 
@@ -171,7 +172,8 @@ def test_the_cohort_view_shows_a_reflection_only_while_it_is_shared(app_store: S
 
     reflections.share(app_store, learner, rid, group, now=utcnow())
     shown = _shared_view(app_store, educator, group)
-    assert [e.label for e in shown.expander] == ["Lee Learner: Mr Z <b>again</b>"]
+    # The label is Markdown, so the typed title is escaped: shown as typed, never as markup.
+    assert [e.label for e in shown.expander] == [plain("Lee Learner: Mr Z <b>again</b>")]
     assert FEELINGS in texts(shown.text)
     assert not _shared_view(app_store, other_educator, group).expander  # not their cohort
     denied = _shared_view(app_store, learner, group)
