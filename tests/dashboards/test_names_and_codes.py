@@ -33,8 +33,9 @@ NAMES = [
 
 
 def _people(store: Store, now: datetime) -> tuple[User, dict[str, User]]:
+    # An administrator: listing accounts by name is for admins only (issue 16's consent rule).
     teacher = accounts.create_user_admin(
-        store, email="tess@example.org", display_name="Tess", password="x" * 12, role=Role.EDUCATOR, now=now
+        store, email="tess@example.org", display_name="Tess", password="x" * 12, role=Role.ADMIN, now=now
     )
     made = {
         name: accounts.create_user_admin(
@@ -173,8 +174,9 @@ def test_look_alikes_from_other_scripts_and_full_width_forms_fold() -> None:
 
 
 def test_a_cohort_code_is_accepted_however_it_is_typed(store: Store, now: datetime) -> None:
+    # An administrator: listing accounts by name is for admins only (issue 16's consent rule).
     teacher = accounts.create_user_admin(
-        store, email="tess@example.org", display_name="Tess", password="x" * 12, role=Role.EDUCATOR, now=now
+        store, email="tess@example.org", display_name="Tess", password="x" * 12, role=Role.ADMIN, now=now
     )
     ann = accounts.create_user_admin(
         store, email="ann@example.org", display_name="Ann", password="x" * 12, role=Role.LEARNER, now=now
