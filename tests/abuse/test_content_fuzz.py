@@ -25,8 +25,12 @@ REPO = Path(__file__).resolve().parents[2]
 FILES = 10_000
 WORKERS = 2
 SEED = 20_240_901  # fixed, so a failure can be reproduced with the same command
-PER_FILE_BUDGET_SECONDS = 2.0
-WHOLE_RUN_TIMEOUT_SECONDS = 120
+# Hang guards, not speed targets (those live in bench/): a reader that backtracks catastrophically
+# takes minutes on one file and never finishes the run. Sized so a 2-core machine that is busy with
+# other work (CI beside two busy loops, issue 18) still finishes: at load 20 the whole run took over
+# 120 s, which the first limit mistook for a hang.
+PER_FILE_BUDGET_SECONDS = 10.0
+WHOLE_RUN_TIMEOUT_SECONDS = 900
 
 
 def _start(seed: int, count: int, marker: Path) -> subprocess.Popen[str]:
