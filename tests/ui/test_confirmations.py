@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from course import cohorts
+from course import cohorts, formatting
 from course.accounts import Role, User
 from course.clock import utcnow
 from course.store.db import Store
@@ -26,7 +26,7 @@ def warnings_starting(at: object, start: str) -> list[str]:
 
 
 def test_add_and_assign_say_what_they_did(app_store: Store, make_user: MakeUser) -> None:
-    teacher = make_user(Role.EDUCATOR, email="tess@example.org", name="Tess")
+    teacher = make_user(Role.ADMIN, email="tess@example.org", name="Tess")  # only admins add learners directly
     make_user(email="ann@example.org", name="Annabel Jones")
     cohort = cohorts.create_cohort(app_store, teacher, "ST4 *spring*", now=utcnow())
     at = signed_in(app_store, teacher, COHORTS, cohort=str(cohort.id))
@@ -39,7 +39,10 @@ def test_add_and_assign_say_what_they_did(app_store: Store, make_user: MakeUser)
     due = utcnow().date() + timedelta(days=3)
     at.date_input(key="assign-due").set_value(due).run()
     at.button(key="assign").click().run()
-    assert texts(at.success) == [f"Assigned module “A second module” to {plain('ST4 *spring*')}, due {due:%d %b %Y}."]
+    zone = formatting.zone_label(cohort.zone)
+    assert texts(at.success) == [
+        f"Assigned module “A second module” to {plain('ST4 *spring*')}, due at the end of {due:%d %b %Y} ({zone})."
+    ]
     at.run()  # said once: the next run no longer shows it
     assert texts(at.success) == []
 
@@ -67,13 +70,14 @@ def test_removing_a_learner_asks_first_naming_them(app_store: Store, make_user: 
     teacher = make_user(Role.EDUCATOR, email="tess@example.org", name="Tess")
     ann = make_user(email="ann@example.org", name="Annabel Jones")
     cohort = cohorts.create_cohort(app_store, teacher, "Group A", now=utcnow())
-    cohorts.add_member(app_store, teacher, cohort.id, ann.id, now=utcnow())
+    cohorts.join_by_code(app_store, ann, cohort.invite_code, now=utcnow())
     at = signed_in(app_store, teacher, COHORTS, cohort=str(cohort.id))
     at.button(key="remove-learner").click().run()
     assert [m.user_id for m in cohorts.members(app_store, teacher, cohort.id)] == [ann.id]
     assert warnings_starting(at, "Remove") == [
-        f"Remove {plain('Annabel Jones <ann@example.org>')} from Group A? They leave this cohort's dashboards and "
-        "no longer see its assignments. Their own progress is kept; you can add them again."
+        f"Remove {plain('Annabel Jones <ann@example.org>')} from Group A? They leave this cohort's dashboards, "
+        "no longer see its assignments, and what they shared with you is withdrawn. Their own progress is kept; "
+        "you can invite them again, and they rejoin only if they accept."
     ]
     at.button(key="remove-learner-yes").click().run()
     assert cohorts.members(app_store, teacher, cohort.id) == []
