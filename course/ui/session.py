@@ -46,12 +46,18 @@ def browser_cookie() -> str | None:
     return cookie if isinstance(cookie, str) and cookie else None
 
 
+LOOPBACK = "127.0.0.1"
+
+
 def client_address() -> str:
     """This browser's network address for rate limits (through trusted proxies: course.proxies)."""
     peer = st.context.ip_address
     headers = st.context.headers
+    # Streamlit reports a loopback connection as None (st.context.ip_address): that is the peer a
+    # local reverse proxy connects from (deploy/), so it must reach the trusted-proxy rules as
+    # 127.0.0.1, or every learner behind nginx would share one "unknown" rate-limit bucket.
     return proxies.load().client_address(
-        peer if isinstance(peer, str) else None, {k: v for k, v in headers.items()} if headers else {}
+        peer if isinstance(peer, str) else LOOPBACK, {k: v for k, v in headers.items()} if headers else {}
     )
 
 
