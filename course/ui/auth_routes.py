@@ -82,7 +82,10 @@ def _page(title: str, body: str, status: int = 200) -> Response:
 def same_origin(request: Request) -> bool:
     """A state-changing POST must come from one of our own pages (Origin, else Sec-Fetch-Site)."""
     origin = request.headers.get("origin")
-    if origin:
+    # A page served with "Referrer-Policy: no-referrer" (ours are: the handoff token is in the URL)
+    # makes Chromium send "Origin: null" with its form POSTs (Fetch standard, "serializing a request
+    # origin"); then the browser's own Sec-Fetch-Site, which a page cannot set, decides.
+    if origin and origin != "null":
         allowed = {request.headers.get("host", "").lower()}
         public = proxies.load().public_url
         if public:

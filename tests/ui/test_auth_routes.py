@@ -206,6 +206,30 @@ def test_sign_out_post_needs_the_token_and_our_origin(
     assert accounts.user_for_session(app_store, token, now=utcnow()) == user
 
 
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Origin": "null", "Sec-Fetch-Site": "same-origin"}, 303),  # what Chromium sends from our page
+        ({"Origin": "null", "Sec-Fetch-Site": "cross-site"}, 403),
+        ({"Origin": "null"}, 403),
+    ],
+)
+def test_sign_out_from_our_no_referrer_page_sends_origin_null_and_is_judged_by_sec_fetch_site(
+    client: TestClient, app_store: Store, make_user: MakeUser, headers: dict[str, str], status: int
+) -> None:
+    """Our pages say "Referrer-Policy: no-referrer", so Chromium's form POST carries "Origin: null":
+    the confirm page's own Sign out button was refused ("Request refused") before this was judged by
+    Sec-Fetch-Site."""
+    user = make_user()
+    token = accounts.start_session(app_store, user.id, now=utcnow())
+    client.cookies.set(SESSION_COOKIE, token)
+    response = client.post(
+        "/auth/signout", data={"csrf": sign_out_token(token)}, headers=headers, follow_redirects=False
+    )
+    assert response.status_code == status
+    assert (accounts.user_for_session(app_store, token, now=utcnow()) is None) is (status == 303)
+
+
 def test_sign_out_after_the_session_ended_just_clears_the_cookie(client: TestClient, app_store: Store) -> None:
     client.cookies.set(SESSION_COOKIE, "an-ended-session")
     response = client.get("/auth/signout")  # where the sidebar's Sign out button sends the browser
