@@ -67,8 +67,8 @@ def seed(server: Server) -> Seeded:
             assessment.save_answer(store, learner, attempt.id, paper_item.item_id, chosen, answered_at=ended)
         assessment.submit(store, learner, attempt.id, now=ended + timedelta(minutes=5))
         cohort = cohorts.create_cohort(store, educator, "ST4 spring", now=start)
-        for member in (learner, peer):
-            cohorts.add_member(store, educator, cohort.id, member.id, now=start)
+        for member in (learner, peer):  # learners join by their own act (issue 16's consent rule)
+            cohorts.join_by_code(store, member, cohort.invite_code, now=start)
         due = [("module", modules[0].id, now - timedelta(days=1)), ("vignette", CASE, now + timedelta(days=7))]
         due.append(("assessment", "assessment", now + timedelta(days=14)))
         for object_type, object_id, due_at in due:
