@@ -80,7 +80,11 @@ def wait_in_view(page: Any, locator: Any) -> None:
 
 def choose(page: Any, label: str, step: int) -> None:
     """At a case's decision, pick `label` and Decide; waits for the next step, `step`."""
-    page.get_by_role("radio", name=label, exact=True).check(force=True)
+    radio = page.get_by_role("radio", name=label, exact=True)
+    # Centre it first: "if needed" scrolling can leave it under Streamlit's fixed header on a phone,
+    # where a forced click lands on the header and the choice stays unchecked.
+    radio.evaluate("element => element.scrollIntoView({block: 'center'})")
+    radio.check(force=True)
     decide = page.get_by_role("button", name="Decide")
     decide.scroll_into_view_if_needed()  # where the learner is when deciding: at the foot of the step
     decide.click()

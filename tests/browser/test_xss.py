@@ -53,7 +53,9 @@ DANGER_JS = """() => {
   const found = [];
   const root = document.querySelector('[data-testid="stApp"]');
   for (const el of root.querySelectorAll('script, iframe, object, embed, frame, base, meta[http-equiv]')) {
-    found.push('element ' + el.outerHTML.slice(0, 120));
+    // The course's own one-shot scroll script (course/ui/scroll.py), recognised by its attribute and body.
+    const ours = el.matches('script[data-scroll-request]') && el.textContent.includes('mark.scrollIntoView(');
+    if (!ours) found.push('element ' + el.outerHTML.slice(0, 120));
   }
   for (const el of root.querySelectorAll('*')) {
     for (const attr of el.attributes) {
@@ -207,7 +209,8 @@ def test_learner_text_never_runs(xss_server: Server, watched: tuple[Any, list[st
     name = "<img src=x onerror=window.pwned=1>[n](javascript:window.pwned=1)"
     sign_up_in_browser(page, xss_server, name, "xander@example.org")
     assert_inert(page, events, "home with a hostile display name")
-    expect(page.get_by_text("Signed in as")).to_contain_text("<img src=x onerror=window.pwned=1>")
+    # Shown as text; the word joiner before "." keeps it from becoming an autolink (course.markdown).
+    expect(page.get_by_text("Signed in as")).to_contain_text("<img src=x onerror=window\u2060.pwned=1>")
     page.goto(f"{xss_server.url}/account")
     assert_inert(page, events, "account page")
 
@@ -343,7 +346,11 @@ def test_typed_text_never_becomes_a_link_or_image(xss_server: Server, watched: t
     page.get_by_role("button", name="Accept").click()
     expect(page.get_by_text("You joined").first).to_be_visible(timeout=60_000)
     assert page.evaluate(LINK_JS) == [], "the flash after accepting"
-    page.get_by_role("button", name="Sign out").first.click()
+    # Signing out ends in the browser following /auth/signout then "/": wait for both, or the next
+    # navigation is aborted by the redirect still under way (net::ERR_ABORTED).
+    with page.expect_response(lambda response: urlsplit(response.url).path == "/auth/signout"):
+        page.get_by_role("button", name="Sign out").first.click()
+    page.wait_for_url(f"{xss_server.url}/")
     settle(page)
 
     sign_in_in_browser(page, xss_server, "ezra-link@example.org")
