@@ -18,11 +18,13 @@ from typing import Any
 import pytest
 import yaml
 from playwright.sync_api import expect
+from sqlalchemy import select
 
-from course import accounts, assessment, certificates, progress
+from course import accounts, assessment, certificates, cohorts, progress
 from course.clock import utcnow
 from course.content import Course, load_course
 from course.store.db import Store, database_url
+from course.store.models import CohortRow
 from tests.browser.conftest import (
     REPO,
     WAIT_MS,
@@ -213,11 +215,23 @@ def test_an_educator_assigns_a_module_and_sees_the_learners_progress(
     page.get_by_role("button", name="Create cohort").click()
     expect(page.get_by_text("Created ST4 spring")).to_be_visible()
     settle(page)
-    page.get_by_label("Add a learner by name or email").fill("Lena")
-    run_and_settle(page, lambda: page.get_by_label("Add a learner by name or email").press("Enter"))
-    page.get_by_role("button", name="Add to cohort").click()
-    # The click reruns the page twice (the add, then st.rerun); under load that can outlast a short
-    # wait, so wait for what it changes: the learner count, then her row in the table.
+    # Consent (issue 16): the educator invites by exact address, and Lena joins by her own act (the
+    # code, here through the engine); only then is she listed.
+    page.get_by_label("Invite a learner by email").fill(LEARNER[1])
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_text("Invitation recorded for")).to_be_visible()
+    settle(page)
+    store = _store(server)
+    try:
+        lena = accounts.find_user_by_email(store, LEARNER[1])
+        assert lena is not None
+        with store.read() as conn:
+            code = conn.execute(select(CohortRow.invite_code).where(CohortRow.name == "ST4 spring")).scalar_one()
+        cohorts.join_by_code(store, lena, code, now=utcnow())
+    finally:
+        store.close()
+    page.reload()
+    # Wait for what her joining changes: the learner count, then her row in the table.
     expect(page.get_by_test_id("stMetricValue")).to_have_text("1")
     settle(page)
     # st.dataframe draws on a canvas; its accessible grid cells carry the text.

@@ -198,6 +198,12 @@ def _drop(name: str) -> Callable[[dict[str, object]], None]:
     return lambda claims: claims.pop(name)
 
 
+def _at(name: str, seconds_from_now: int) -> Callable[[dict[str, object]], None]:
+    """Set a time claim relative to when the token is made (not when this module was imported:
+    a long test run would otherwise turn "in the future" into the past)."""
+    return lambda claims: claims.__setitem__(name, int(time.time()) + seconds_from_now)
+
+
 ROLES = "https://purl.imsglobal.org/spec/lti/claim/roles"
 MESSAGE_TYPE = "https://purl.imsglobal.org/spec/lti/claim/message_type"
 # Validly signed id_tokens the tool must still refuse (IMS Security Framework 5.1.3; LTI Core 5.3),
@@ -208,10 +214,10 @@ BAD_CLAIMS = {
     "issued to another tool": (_set("azp", "another-tool"), "issued to another tool (azp)"),
     "no exp": (_drop("exp"), "no valid 'exp'"),
     "exp not a number": (_set("exp", "tomorrow"), "no valid 'exp'"),
-    "expired": (_set("exp", int(time.time()) - 120), "expired (exp)"),
+    "expired": (_at("exp", -120), "expired (exp)"),
     "no iat": (_drop("iat"), "no valid 'iat'"),
-    "issued in the future": (_set("iat", int(time.time()) + 600), "issued in the future (iat)"),
-    "issued two hours ago": (_set("iat", int(time.time()) - 7200), "too old (iat)"),
+    "issued in the future": (_at("iat", 600), "issued in the future (iat)"),
+    "issued two hours ago": (_at("iat", -7200), "too old (iat)"),
     "roles as one string": (_set(ROLES, "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"), "list"),
     "roles holding an object": (_set(ROLES, [{"role": "Instructor"}]), "list"),
 }
