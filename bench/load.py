@@ -81,6 +81,8 @@ async def next_case_step(learner: Learner) -> RunResult:
     keys = {w.user_key for w in page.widgets}
     if "start" in keys:
         return await session.rerun(click=page.widget(key="start"))
+    if "restart-yes" in keys:  # Restart asks first (issue 19): confirm it
+        return await session.rerun(click=page.widget(key="restart-yes"))
     radios = [w for w in page.widgets if w.kind == "radio" and w.proto.form_id]
     if radios:  # a decision: pick a random option, give no reason, press Decide
         radio = radios[0]
