@@ -166,6 +166,56 @@ def next_frames(page: Any, frames: int = 2) -> None:
     )
 
 
+_WATCH_CLICKS = """(button) => {
+    window.__clickLanded = null;
+    document.addEventListener('click', (event) => {
+        if (window.__clickLanded === null) window.__clickLanded = button.contains(event.target);
+    }, {capture: true, once: true});
+}"""
+
+
+def wait_until_still(locator: Any, timeout: int = WAIT_MS, readings: int = 5, every_ms: int = 100) -> None:
+    """Wait until `locator`'s box has not moved for `readings` readings `every_ms` apart.
+
+    Playwright's own check (the same box in two animation frames) passes while a lazily loaded
+    neighbour, such as a dataframe opening in an expander, is still to push the element down; a
+    click aimed then lands where the element was (seen on a loaded machine: 97 px above it).
+    """
+    deadline = time.monotonic() + timeout / 1000
+    last, same = None, 0
+    while same < readings:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{locator} kept moving for {timeout} ms")
+        box = locator.bounding_box()
+        same = same + 1 if box is not None and box == last else 0
+        last = box
+        time.sleep(every_ms / 1000)
+
+
+def download_by_clicking(page: Any, button: Any, timeout: int = WAIT_MS) -> bytes:
+    """Click a download button as a learner would and return the downloaded file's bytes.
+
+    Waits for the button to be enabled and still, then clicks. If no download starts and the click
+    provably landed outside the button (the layout moved under the pointer), it clicks again, at
+    most three times; a click that hit the button and started nothing fails the test.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect
+
+    expect(button).to_be_enabled(timeout=timeout)
+    for attempt in range(3):
+        wait_until_still(button, timeout)
+        button.evaluate(_WATCH_CLICKS)
+        try:
+            with page.expect_download(timeout=15_000 if attempt < 2 else timeout) as info:
+                button.click(timeout=timeout)
+            return Path(info.value.path()).read_bytes()
+        except PlaywrightError:
+            if page.evaluate("() => window.__clickLanded") is not False:
+                raise  # the click reached the button (or no click was seen): a real failure
+    raise AssertionError("three clicks on the download button all landed beside it")
+
+
 def add_user(server: Server, *, role: str, email: str, name: str, password: str = PASSWORD) -> None:
     """Create an account straight in the server's database (the command line's `users add`)."""
     from course.store.db import Store, database_url

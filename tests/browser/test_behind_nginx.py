@@ -34,7 +34,14 @@ from course.clock import utcnow
 from course.content import Course, load_course
 from course.store.db import Store
 from deploy.serve import NGINX, Deployment
-from tests.browser.conftest import REPO, add_user_to_store, run_and_settle, settle, sign_in_in_browser
+from tests.browser.conftest import (
+    REPO,
+    add_user_to_store,
+    download_by_clicking,
+    run_and_settle,
+    settle,
+    sign_in_in_browser,
+)
 from tests.conftest import POSTGRES_SKIP_REASON, postgres_url
 from tests.cpd.helpers import play_to_an_ending
 
@@ -104,11 +111,7 @@ def seed_all_but_the_assessment(store: Store, course: Course) -> None:
 
 
 def download(page: Any, button_name: str) -> bytes:
-    button = page.get_by_role("button", name=button_name)
-    expect(button).to_be_enabled()
-    with page.expect_download(timeout=TIMEOUT) as info:
-        button.click()
-    return Path(info.value.path()).read_bytes()
+    return download_by_clicking(page, page.get_by_role("button", name=button_name), timeout=TIMEOUT)
 
 
 def download_progress_csv(page: Any, url: str) -> bytes:

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import expect
 
 from course.content import Course, load_course
-from tests.browser.conftest import ARTIFACTS, REPO, WAIT_MS, Server, add_user, settle
+from tests.browser.conftest import ARTIFACTS, REPO, WAIT_MS, Server, add_user, download_by_clicking, settle
 from tests.smtp import Inbox, link, smtp_env, smtp_server
 
 pytestmark = pytest.mark.browser
@@ -129,9 +129,7 @@ def test_case_writing_appears_in_the_portfolio_and_the_evidence_pack(
     page.get_by_role("button", name="Prepare evidence pack").click()
     download_button = page.get_by_role("button", name="Download evidence pack (ZIP)")
     expect(download_button).to_be_visible()
-    with page.expect_download() as download_info:
-        download_button.click()
-    archive = zipfile.ZipFile(io.BytesIO(download_info.value.path().read_bytes()))
+    archive = zipfile.ZipFile(io.BytesIO(download_by_clicking(page, download_button)))
     [notes] = [n for n in archive.namelist() if n.startswith("cases/") and n.endswith(".md")]
     text = archive.read(notes).decode()
     assert WHY in text and REFLECTION in text
