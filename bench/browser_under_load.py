@@ -46,6 +46,14 @@ class Run:
         )
 
 
+def why(report: ElementTree.Element) -> str:
+    """Where and why a test failed: the test-file lines of its traceback, then pytest's message."""
+    lines = (report.text or "").splitlines()
+    places = [line.strip() for line in lines if line.startswith("tests/") and ":" in line]
+    message = (report.get("message") or "").splitlines()
+    return "\n".join(f"        {line}" for line in [*places[-3:], *message[:3]])
+
+
 def read_junit(path: Path, number: int, seconds: float) -> Run:
     """Counts and failing test names from pytest's JUnit XML report."""
     run = Run(number, seconds)
@@ -54,10 +62,11 @@ def read_junit(path: Path, number: int, seconds: float) -> Run:
         return run
     for case in ElementTree.parse(path).getroot().iter("testcase"):
         name = f"{case.get('classname', '')}::{case.get('name', '')}"
-        if case.find("failure") is not None:
-            run.failed.append(name)
-        elif case.find("error") is not None:
-            run.errors.append(name)
+        failure, error = case.find("failure"), case.find("error")
+        if failure is not None:
+            run.failed.append(f"{name}\n{why(failure)}")
+        elif error is not None:
+            run.errors.append(f"{name}\n{why(error)}")
         elif case.find("skipped") is not None:
             run.skipped += 1
         else:

@@ -20,8 +20,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from course import accounts, assessment, certificates, cohorts, progress
+from course import vignette as engine
 from course.clock import utcnow
 from course.content import Course, load_course
+from course.schema import ChoiceNode, EndingNode, ReflectionNode
 from course.store.db import Store, database_url
 from course.store.models import CohortRow
 from tests.browser.conftest import (
@@ -77,26 +79,48 @@ def _store(server: Server) -> Store:
 
 
 def _play_sam(page: Any, course: Course) -> None:
+    """Play Sam's case along the golden route, waiting at each step for what that step must show.
+
+    The test plays the same route through the engine (course.vignette) beside the browser, so it
+    knows what kind of step comes next and waits for that step's own control. Looking at the page
+    instead (is there a choice? a reflection?) read a half-drawn step on a loaded machine as a
+    "Continue" step and waited for a button that never came (seen 2 runs in 3 under two busy loops).
+    """
     golden = yaml.safe_load(GOLDEN.read_text())
     sam = course.vignettes["sam"]
     labels = {c.id: c.label for node in sam.nodes for c in getattr(node, "choices", [])}
     choices = iter(golden["choices"])
     reflections = iter(golden["reflections"].values())
+    state, _ = engine.start(sam, content_version="browser", now=utcnow())
     page.get_by_role("button", name="Start the case").click()
     for step in range(1, 41):
         # Each action adds one move, so the page shows the next step number once it has redrawn.
         expect(page.get_by_text(f"Step {step}", exact=True)).to_be_visible()
-        settle(page)
-        if page.get_by_role("heading", name="Debrief").count():
+        node = engine.node_of(sam, state.node)
+        if isinstance(node, EndingNode):
+            expect(page.get_by_role("heading", name="Debrief")).to_be_visible()
+            settle(page)
             return
-        if page.get_by_text("What do you do?").count():
-            page.get_by_role("radio", name=labels[next(choices)], exact=True).check(force=True)
+        action = engine.CONTINUE
+        if isinstance(node, ChoiceNode):
+            action = next(choices)
+            choice = page.get_by_role("radio", name=labels[action], exact=True)
+            expect(choice).to_be_attached()
+            settle(page)
+            choice.check(force=True)
             page.get_by_role("button", name="Decide").click()
-        elif page.get_by_role("button", name="Save and continue").count():
+        elif isinstance(node, ReflectionNode):
+            save = page.get_by_role("button", name="Save and continue")
+            expect(save).to_be_visible()
+            settle(page)
             page.locator("textarea").first.fill(next(reflections))
-            page.get_by_role("button", name="Save and continue").click()
+            save.click()
         else:
-            page.get_by_role("button", name="Continue").click()
+            go_on = page.locator(f".st-key-continue-{node.id}").get_by_role("button", name="Continue")
+            expect(go_on).to_be_visible()
+            settle(page)
+            go_on.click()
+        state, _ = engine.advance(sam, state, action, now=utcnow())
     raise AssertionError("Sam's case did not reach an ending within 40 steps")
 
 
