@@ -127,6 +127,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 def settle(page: Any, timeout: int = WAIT_MS) -> None:
     """Wait until Streamlit has finished the current script run and painted its result."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+    page.wait_for_function(_SERVER_QUIET, arg=QUIET_MS, timeout=timeout)
     page.wait_for_load_state("networkidle", timeout=timeout)
     next_frames(page)  # the last delta is applied a frame after the state flips
 
@@ -137,9 +138,19 @@ _COUNT_SCRIPT_STATE_CHANGES = """() => {
     if (window.__scriptStateObserver) window.__scriptStateObserver.disconnect();
     window.__scriptStateObserver = new MutationObserver(records => { window.__scriptStateChanges += records.length; });
     window.__scriptStateObserver.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    return window.__wsReceived || 0;
 }"""
-_RUN_FINISHED = """() => window.__scriptStateChanges > 0
-    && document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'"""
+# A run has been answered when the script state flipped, or when the server sent messages: on a loaded
+# machine the browser can take "running" and "notRunning" in one React render, so the attribute never
+# changes. It has finished when the state says so and no message has come for QUIET_MS.
+QUIET_MS = 300
+_SERVER_QUIET = "(quietMs) => !window.__wsLastAt || performance.now() - window.__wsLastAt > quietMs"
+_RUN_FINISHED = """([before, quietMs]) => {
+    const answered = window.__scriptStateChanges > 0 || (window.__wsReceived || 0) > before;
+    const quiet = !window.__wsLastAt || performance.now() - window.__wsLastAt > quietMs;
+    const state = document.querySelector('[data-testid="stApp"]').getAttribute('data-test-script-state');
+    return answered && quiet && state === 'notRunning';
+}"""
 
 
 def run_and_settle(page: Any, action: Callable[[], Any], timeout: int = WAIT_MS) -> None:
@@ -149,10 +160,61 @@ def run_and_settle(page: Any, action: Callable[[], Any], timeout: int = WAIT_MS)
     "notRunning" until the server's first message arrives, which on a loaded machine takes a while.
     Use this only for actions that always rerun the script (a button, a changed widget value).
     """
-    page.evaluate(_COUNT_SCRIPT_STATE_CHANGES)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    before = page.evaluate(_COUNT_SCRIPT_STATE_CHANGES)
     action()
-    page.wait_for_function(_RUN_FINISHED, timeout=timeout)
+    try:
+        page.wait_for_function(_RUN_FINISHED, arg=[before, QUIET_MS], timeout=timeout)
+    except PlaywrightTimeout:
+        received = page.evaluate("() => window.__wsReceived") - before
+        state = page.get_attribute('[data-testid="stApp"]', "data-test-script-state")
+        raise AssertionError(
+            f"no finished run within {timeout} ms of the action: {received} messages from the server since, "
+            f"script state {state!r} (0 messages: the action reached nothing that reruns)"
+        ) from None
     settle(page, timeout)
+
+
+# Every page counts the messages its websockets receive (window.__wsReceived) and when the last one
+# came (window.__wsLastAt, ms): the one sign of a script run that React's batching cannot hide.
+_COUNT_MESSAGES = """(() => {
+    if (window.__wsCounting) return;
+    window.__wsCounting = true;
+    window.__wsReceived = 0;
+    window.__wsLastAt = 0;
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+        constructor(...args) {
+            super(...args);
+            this.addEventListener('message', () => {
+                window.__wsReceived += 1;
+                window.__wsLastAt = performance.now();
+            });
+        }
+    };
+})();"""
+
+
+def _count_messages_on_every_page() -> None:
+    """Add `_COUNT_MESSAGES` to every page a test opens (Browser.new_page and BrowserContext.new_page)."""
+    from playwright.sync_api import Browser, BrowserContext
+
+    for owner in (Browser, BrowserContext):
+        original = owner.new_page
+        if getattr(original, "counts_messages", False):
+            continue
+
+        def new_page(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            opened = _original(self, *args, **kwargs)
+            opened.add_init_script(_COUNT_MESSAGES)
+            return opened
+
+        new_page.counts_messages = True  # type: ignore[attr-defined]
+        owner.new_page = new_page  # type: ignore[method-assign]
+
+
+_count_messages_on_every_page()
 
 
 def next_frames(page: Any, frames: int = 2) -> None:
